@@ -1,0 +1,1 @@
+"""Shared by the project's own tests (``tests/``) and the contract suite."""

@@ -1,0 +1,113 @@
+"""The contract of the Rotor open API's ``GET /leads``: the single source of truth.
+
+* the OpenAPI 3.1 document (:func:`load_document`, :func:`response_schema`…);
+* response validation (:func:`validate_response`, :class:`ContractViolation`);
+* the behaviour catalogue (:data:`RULES`, :data:`ERRORS`) and the query it governs
+  (:func:`parse_query`, :class:`LeadQuery`);
+* a plain-Python model of the rules (:func:`apply`, :data:`FILTERS`);
+* Hypothesis strategies from the schemas (:func:`from_schema`).
+"""
+
+from __future__ import annotations
+
+from spec._document import (
+    component_schema,
+    document_path,
+    documented_statuses,
+    load_document,
+    parameter,
+    response_examples,
+    response_schema,
+)
+from spec._model import (
+    FILTERS,
+    SEARCH_FIELDS,
+    Filter,
+    Page,
+    Window,
+    apply,
+    is_archived,
+    matches,
+    newest_first,
+    order_key,
+    page_window,
+    parse_timestamp,
+    search_texts,
+)
+from spec._query import (
+    PARAMETERS,
+    LeadQuery,
+    ParameterError,
+    parse_query,
+    parse_query_string,
+    split_tags,
+)
+from spec._rules import (
+    API_KEY_HEADER,
+    DAILY_REQUEST_LIMIT,
+    DEFAULT_LIMIT,
+    DEFAULT_PAGE,
+    ERRORS,
+    MAX_LIMIT,
+    MAX_TEXT_LENGTH,
+    REQUIRED_SCOPE,
+    RULES,
+    ErrorSpec,
+    Rule,
+    rule,
+)
+from spec._strategies import from_schema
+from spec._validation import (
+    ContractViolation,
+    Violation,
+    body_violations,
+    header_violations,
+    validate_response,
+)
+
+__all__ = [
+    "API_KEY_HEADER",
+    "DAILY_REQUEST_LIMIT",
+    "DEFAULT_LIMIT",
+    "DEFAULT_PAGE",
+    "ERRORS",
+    "FILTERS",
+    "MAX_LIMIT",
+    "MAX_TEXT_LENGTH",
+    "PARAMETERS",
+    "REQUIRED_SCOPE",
+    "RULES",
+    "SEARCH_FIELDS",
+    "ContractViolation",
+    "ErrorSpec",
+    "Filter",
+    "LeadQuery",
+    "Page",
+    "ParameterError",
+    "Rule",
+    "Violation",
+    "Window",
+    "apply",
+    "body_violations",
+    "component_schema",
+    "document_path",
+    "documented_statuses",
+    "from_schema",
+    "header_violations",
+    "is_archived",
+    "load_document",
+    "matches",
+    "newest_first",
+    "order_key",
+    "page_window",
+    "parameter",
+    "parse_query",
+    "parse_query_string",
+    "parse_timestamp",
+    "response_examples",
+    "response_schema",
+    "rule",
+    "search_texts",
+    "split_tags",
+    "validate_response",
+]

@@ -1,0 +1,107 @@
+"""Loading ``openapi.yaml`` once, and handing out self-contained JSON Schemas from it."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from importlib.resources import files
+from typing import Any, Final
+
+import yaml
+
+DOCUMENT_NAME: Final = "openapi.yaml"
+_COMPONENT_REF: Final = "#/components/schemas/"
+
+
+@cache
+def load_document() -> dict[str, Any]:
+    """The OpenAPI document, parsed once. Callers must not mutate it."""
+    text = files("spec").joinpath(DOCUMENT_NAME).read_text(encoding="utf-8")
+    document: dict[str, Any] = yaml.safe_load(text)
+    return document
+
+
+def document_path() -> str:
+    """The file system path of ``openapi.yaml`` (for tools that want a file)."""
+    return str(files("spec").joinpath(DOCUMENT_NAME))
+
+
+def _operation() -> dict[str, Any]:
+    op: dict[str, Any] = load_document()["paths"]["/leads"]["get"]
+    return op
+
+
+def _rewrite_refs(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: ("#/$defs/" + v.removeprefix(_COMPONENT_REF))
+            if k == "$ref" and isinstance(v, str) and v.startswith(_COMPONENT_REF)
+            else _rewrite_refs(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_rewrite_refs(v) for v in node]
+    return node
+
+
+def _forbid_extra_fields(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _forbid_extra_fields(v) for k, v in node.items()}
+        if "properties" in out and out.get("type") == "object":
+            out.setdefault("additionalProperties", False)
+        return out
+    if isinstance(node, list):
+        return [_forbid_extra_fields(v) for v in node]
+    return node
+
+
+def _self_contained(schema: dict[str, Any], *, strict: bool) -> dict[str, Any]:
+    defs = load_document()["components"]["schemas"]
+    out: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **_rewrite_refs(copy.deepcopy(schema)),
+        "$defs": _rewrite_refs(copy.deepcopy(defs)),
+    }
+    return _forbid_extra_fields(out) if strict else out
+
+
+@cache
+def component_schema(name: str, *, strict: bool = False) -> dict[str, Any]:
+    """The component schema ``name`` (``Lead``, ``LeadList``, ``Error``…) as a standalone
+    2020-12 schema. ``strict=True`` forbids fields the document does not name.
+
+    Raises ``KeyError`` if there is no such component.
+    """
+    schemas = load_document()["components"]["schemas"]
+    if name not in schemas:
+        raise KeyError(f"no component schema {name!r}; known: {', '.join(schemas)}")
+    return _self_contained({"$ref": _COMPONENT_REF + name}, strict=strict)
+
+
+def documented_statuses() -> tuple[str, ...]:
+    """The response keys of ``GET /leads``: ``"200"``, ``"400"``…, ``"default"``."""
+    return tuple(_operation()["responses"])
+
+
+@cache
+def response_schema(status: int, *, strict: bool = False) -> dict[str, Any]:
+    """The body schema for a ``GET /leads`` answer with ``status`` (``default`` if unlisted)."""
+    responses = _operation()["responses"]
+    response = responses.get(str(status), responses["default"])
+    schema = response["content"]["application/json"]["schema"]
+    return _self_contained(schema, strict=strict)
+
+
+def parameter(name: str) -> dict[str, Any]:
+    """The parameter object ``name`` (``limit``, ``tags``…), references resolved."""
+    params: dict[str, Any] = load_document()["components"]["parameters"]
+    for param in params.values():
+        if param["name"] == name:
+            return dict(param)
+    raise KeyError(f"no parameter {name!r}; known: {', '.join(p['name'] for p in params.values())}")
+
+
+def response_examples(status: int) -> dict[str, Any]:
+    """The named examples of the ``status`` response body."""
+    content = _operation()["responses"][str(status)]["content"]["application/json"]
+    return {name: ex["value"] for name, ex in content.get("examples", {}).items()}
