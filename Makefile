@@ -8,7 +8,7 @@ BASE_URL ?=
 API_KEY ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint clean
+.PHONY: help install test lint mock clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ lint: $(STAMP) ## Ruff and strict mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+mock: $(STAMP) ## Start the mock on http://127.0.0.1:$(PORT) (PORT=... to change)
+	$(BIN)/rotor-mock serve --port $(PORT)
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

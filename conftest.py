@@ -1,1 +1,39 @@
-"""Shared by the project's own tests (``tests/``) and the contract suite."""
+"""Fixtures shared by the project's own tests: a small mock app and a client that validates
+every ``/leads`` answer it sees against the spec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+import spec
+from mock_server import create_app
+
+
+class ValidatingClient(FlaskClient):
+    """A Flask test client that checks each ``/leads`` response against ``spec`` (strictly)."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        if response.request.path.endswith("/leads") and response.status_code != 204:
+            spec.validate_response(
+                response.status_code, response.headers, orjson.loads(response.get_data()), strict=True
+            )
+        return response
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    app = create_app(leads=120, seed=7)
+    app.test_client_class = ValidatingClient
+    yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

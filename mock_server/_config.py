@@ -1,0 +1,73 @@
+"""The mock's configuration: one frozen value, built by the CLI or by a test."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Final
+
+from mock_server._keys import DEMO_KEYS, ApiKey
+
+DEFAULT_LEADS: Final = 300
+DEFAULT_SEED: Final = 1
+MAX_DELAY_MS: Final = 30_000
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """How a mock behaves.
+
+    ``state_path`` is the SQLite file the workers share (quotas, data in force, scenario); a
+    private temporary file when ``None``. ``db`` keeps the seeded data set in a file so a
+    large one is built once. ``latency`` is a (min, max) range of milliseconds added to every
+    ``/leads`` answer; ``fail_rate`` the share of answers turned into a 500 (seeded).
+    """
+
+    leads: int = DEFAULT_LEADS
+    seed: int = DEFAULT_SEED
+    db: Path | None = None
+    keys: Mapping[str, ApiKey] = field(default_factory=lambda: dict(DEMO_KEYS))
+    fixtures: Path | None = None
+    latency: tuple[int, int] | None = None
+    fail_rate: float = 0.0
+    state_path: Path | None = None
+    cors: bool = True
+    log_size: int = 200
+
+    def __post_init__(self) -> None:
+        if self.leads < 0:
+            raise ValueError(f"leads must be 0 or more, got {self.leads}")
+        if not 0.0 <= self.fail_rate <= 1.0:
+            raise ValueError(f"fail_rate must be between 0 and 1, got {self.fail_rate}")
+        if self.latency is not None:
+            low, high = self.latency
+            if not 0 <= low <= high <= MAX_DELAY_MS:
+                raise ValueError(f"latency must be MIN-MAX milliseconds with 0 ≤ MIN ≤ MAX ≤ {MAX_DELAY_MS}")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able form, to hand the configuration to worker processes."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif f.name == "keys":
+                value = {k: v.to_json() for k, v in value.items()}
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MockConfig:
+        values = dict(data)
+        for name in ("db", "fixtures", "state_path"):
+            if values.get(name) is not None:
+                values[name] = Path(values[name])
+        if values.get("latency") is not None:
+            values["latency"] = tuple(values["latency"])
+        if "keys" in values:
+            values["keys"] = {
+                k: ApiKey(k, frozenset(v["scopes"]), v["daily_limit"], v["exhausted"])
+                for k, v in values["keys"].items()
+            }
+        return cls(**values)

@@ -1,0 +1,171 @@
+"""A deterministic, realistic data set of leads, and validation of a user's own fixtures."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+from faker import Faker
+from jsonschema import Draft202012Validator, FormatChecker
+
+import spec
+
+STAGES: Final = ("new", "contacted", "qualified", "proposal", "negotiation", "won", "lost")
+TAGS: Final = (
+    "roofing",
+    "solar",
+    "hvac",
+    "plumbing",
+    "referral",
+    "vip",
+    "repeat",
+    "commercial",
+    "residential",
+    "insurance",
+    "financing",
+    "spring-promo",
+)
+SOURCES: Final = ("website", "referral", "google-ads", "facebook", "door-knock", "trade-show", "phone")
+SERVICES: Final = ("roof replacement", "roof repair", "solar install", "hvac tune-up", "gutters", "siding")
+REPS: Final = ("Dana Whitfield", "Marcus Ortega", "Priya Raman", "Tom Becker", "Lena Sato")
+ARCHIVED_SHARE: Final = 0.15
+TIE_SHARE: Final = 0.05
+#: Newest lead's creation time: fixed, so that a seed gives the same data on every day.
+NEWEST: Final = datetime(2026, 11, 1, 17, 30, tzinfo=UTC)
+SPAN_SECONDS: Final = 270 * 24 * 3600
+_POOL: Final = 400
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@cache
+def _pools(seed: int) -> dict[str, list[Any]]:
+    # Faker is slow per call; draw pools once and combine them, so a million leads stay cheap.
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    return {
+        "first": [fake.first_name() for _ in range(_POOL)],
+        "last": [fake.last_name() for _ in range(_POOL)],
+        "domain": [fake.free_email_domain() for _ in range(8)] + [fake.domain_name() for _ in range(24)],
+        "street": [fake.street_address() for _ in range(_POOL)],
+        "street2": [fake.secondary_address() for _ in range(_POOL // 4)],
+        "place": [fake.local_latlng(country_code="US") for _ in range(_POOL // 2)],
+        "zip": [fake.zipcode() for _ in range(_POOL)],
+        "phone": [fake.numerify("###-###-####") for _ in range(_POOL * 4)],
+        "note": [fake.sentence(nb_words=10) for _ in range(_POOL // 2)],
+    }
+
+
+def generate_leads(count: int, *, seed: int) -> Iterator[dict[str, Any]]:
+    """``count`` realistic leads, the same for the same ``seed``: Faker names, emails, US phone
+    numbers and addresses with coordinates, pipeline stages, a few tags each, about 15%
+    archived, creation dates over nine months with some exact ties.
+    """
+    pools = _pools(seed)
+    rng = random.Random(seed)
+    created = NEWEST
+    for n in range(count):
+        if n and rng.random() >= TIE_SHARE:
+            created -= timedelta(seconds=rng.randint(1, max(2, 2 * SPAN_SECONDS // max(count, 1))))
+            created -= timedelta(milliseconds=rng.randint(0, 999))
+        first, last = rng.choice(pools["first"]), rng.choice(pools["last"])
+        lat, lng, city, _, tz = rng.choice(pools["place"])
+        archived = rng.random() < ARCHIVED_SHARE
+        follow_up = created + timedelta(days=rng.randint(1, 45)) if rng.random() < 0.6 else None
+        yield {
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "archived": archived,
+            "archived_at": _timestamp(created + timedelta(days=rng.randint(1, 60))) if archived else None,
+            "assigned_to": rng.choice(REPS) if rng.random() < 0.8 else None,
+            "created_at": _timestamp(created),
+            "email": f"{first}.{last}{rng.randint(1, 99)}@{rng.choice(pools['domain'])}".lower(),
+            "follow_up_date": _timestamp(follow_up) if follow_up else None,
+            "lead_source": rng.choice(SOURCES),
+            "location": [float(lat), float(lng)],
+            "name": f"{first} {last}",
+            "notes": rng.choice(pools["note"]) if rng.random() < 0.5 else None,
+            "phone": rng.choice(pools["phone"]),
+            "priority": rng.choice(("low", "medium", "high")),
+            "projected_value": round(rng.uniform(2_000, 60_000), 2),
+            "property_city": city,
+            "property_country": "US",
+            "property_state": _state(tz, rng),
+            "property_street1": rng.choice(pools["street"]),
+            "property_street2": rng.choice(pools["street2"]) if rng.random() < 0.2 else None,
+            "property_zip": rng.choice(pools["zip"]),
+            "service_type": rng.choice(SERVICES),
+            "stage": rng.choice(STAGES),
+            "tags": rng.sample(TAGS, k=rng.choice((0, 1, 1, 2, 2, 3))),
+            "value_score": rng.randint(0, 100),
+        }
+
+
+_STATES_BY_ZONE: Final = {
+    "America/New_York": ("NY", "FL", "GA", "NC", "OH", "PA", "MI", "VA"),
+    "America/Chicago": ("IL", "TX", "MN", "WI", "MO", "TN", "AL"),
+    "America/Denver": ("CO", "UT", "NM", "MT"),
+    "America/Phoenix": ("AZ",),
+    "America/Los_Angeles": ("CA", "WA", "OR", "NV"),
+}
+
+
+def _state(zone: str, rng: random.Random) -> str:
+    return rng.choice(_STATES_BY_ZONE.get(zone, ("TX",)))
+
+
+class FixtureError(ValueError):
+    """A fixture file or record is not a valid list of leads; the message is one line naming
+    the file, the record and the field."""
+
+
+_LEAD_VALIDATOR: Final = Draft202012Validator(spec.component_schema("Lead"), format_checker=FormatChecker())
+
+
+def validate_leads(records: Any, *, source: str = "fixtures") -> list[dict[str, Any]]:
+    """Check a user's leads: a JSON array of lead objects, valid against the spec's ``Lead``
+    schema, each with a unique string ``id`` and a ``created_at`` date-time (the mock orders by
+    them). Raises :class:`FixtureError` at the first bad record; nothing is half-loaded.
+    """
+    if not isinstance(records, list):
+        raise FixtureError(f"{source}: expected a JSON array of lead objects, got {type(records).__name__}")
+    seen: set[str] = set()
+    for index, record in enumerate(records):
+        where = f"{source}: record {index}"
+        if not isinstance(record, dict):
+            raise FixtureError(f"{where}: expected a lead object, got {type(record).__name__}")
+        error = next(iter(_LEAD_VALIDATOR.iter_errors(record)), None)
+        if error is not None:
+            field = ".".join(str(p) for p in error.absolute_path) or "(record)"
+            raise FixtureError(f"{where}, field {field}: {error.message}")
+        for field in ("id", "created_at"):
+            if record.get(field) is None:
+                raise FixtureError(f"{where}, field {field}: required by the mock (it orders by it)")
+        if spec.parse_timestamp(record["created_at"]) is None:
+            raise FixtureError(
+                f"{where}, field created_at: {record['created_at']!r} is not a date-time the mock can sort"
+            )
+        if record["id"] in seen:
+            raise FixtureError(f"{where}, field id: {record['id']!r} is used by an earlier record")
+        seen.add(record["id"])
+    return records
+
+
+def load_fixture_file(path: str | Path) -> list[dict[str, Any]]:
+    """Read and validate a fixtures file; raises :class:`FixtureError` naming what is wrong."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        records = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise FixtureError(f"{path}: not valid JSON ({exc})") from None
+    return validate_leads(records, source=str(path))

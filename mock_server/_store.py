@@ -1,0 +1,266 @@
+"""SQLite storage of the leads, shaped for the one query the mock answers.
+
+Leads are stored in the spec's order (``spec.newest_first``): a lead's rowid is its position in
+the newest-first listing, and ``active_pos`` its position among the leads that are not
+archived. So an unfiltered page is a range read, and every filtered page is an index walk in
+rowid order. Each lead is serialized once, at load, and pages are joined from stored bytes.
+
+Filters are small SQL fragments in one table (``_FILTERS``), mirroring ``spec.FILTERS``; a
+property test holds the two to the same answers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+import spec
+
+SCHEMA_VERSION: Final = 1
+_SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters
+_CACHE_SIZE: Final = 2048
+_BATCH: Final = 5000
+
+_DDL: Final = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE leads (
+    pos INTEGER PRIMARY KEY,       -- position in the newest-first listing
+    active_pos INTEGER,            -- position among leads not archived (NULL if archived)
+    archived INTEGER NOT NULL,
+    stage TEXT,
+    body BLOB NOT NULL             -- the lead, serialized once
+);
+CREATE UNIQUE INDEX leads_active ON leads (active_pos) WHERE active_pos IS NOT NULL;
+CREATE INDEX leads_stage ON leads (stage, archived, pos);
+CREATE TABLE lead_tags (tag TEXT NOT NULL, pos INTEGER NOT NULL, PRIMARY KEY (tag, pos)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE lead_search USING fts5 (
+    name, email, phone, tokenize = 'trigram case_sensitive 1'
+);
+"""
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class _Where:
+    sql: str
+    params: tuple[Any, ...]
+
+
+def _archived(query: spec.LeadQuery) -> _Where | None:
+    return None if query.archived else _Where("archived = 0", ())
+
+
+def _stage(query: spec.LeadQuery) -> _Where | None:
+    return None if query.stage is None else _Where("stage = ?", (query.stage,))
+
+
+def _tags(query: spec.LeadQuery) -> _Where | None:
+    tags = query.tag_list
+    if not tags:
+        return None
+    marks = ",".join("?" * len(tags))
+    return _Where(f"pos IN (SELECT pos FROM lead_tags WHERE tag IN ({marks}))", tags)
+
+
+def _search(query: spec.LeadQuery) -> _Where | None:
+    if query.search is None:
+        return None
+    # The index holds lower-cased text, so matching is exactly spec's case-insensitive reading.
+    needle = query.search.lower()
+    if len(needle) >= _SHORT_SEARCH:
+        phrase = '"' + needle.replace('"', '""') + '"'
+        return _Where("pos IN (SELECT rowid FROM lead_search WHERE lead_search MATCH ?)", (phrase,))
+    sql = "pos IN (SELECT rowid FROM lead_search WHERE instr(name, ?) OR instr(email, ?) OR instr(phone, ?))"
+    return _Where(sql, (needle, needle, needle))
+
+
+_FILTERS: Final[dict[str, Callable[[spec.LeadQuery], _Where | None]]] = {
+    "archived": _archived,
+    "stage": _stage,
+    "tags": _tags,
+    "search": _search,
+}
+
+
+def _lower(value: object) -> str | None:
+    return value.lower() if isinstance(value, str) else None
+
+
+def _newest_first_stream(leads: Iterable[spec.Lead]) -> Iterator[spec.Lead]:
+    """Order a stream that is already newest first by created_at, breaking ties per the spec.
+
+    Raises ``ValueError`` if the stream is not in that order.
+    """
+    group: list[spec.Lead] = []
+    for lead in leads:
+        if group and group[0]["created_at"] != lead["created_at"]:
+            if spec.order_key(lead) > spec.order_key(group[0]):
+                raise ValueError("the generated leads are not newest first")
+            yield from spec.newest_first(group)
+            group = []
+        group.append(lead)
+    yield from spec.newest_first(group)
+
+
+class LeadStore:
+    """The leads, in a SQLite database: in memory, or in the file ``path``.
+
+    Thread-safe: one connection, one lock (SQLite serializes the work anyway).
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = None if path is None else Path(path)
+        target = ":memory:" if path is None else str(path)
+        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode = OFF" if path is None else "PRAGMA journal_mode = WAL")
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[Any, ...], bytes] = {}
+        self._totals: dict[bool, int] = {}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def built_for(self) -> str | None:
+        """The source tag of the data this database holds, or ``None`` if it holds none."""
+        try:
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE name = 'source' AND "
+                "(SELECT value FROM meta WHERE name = 'schema') = ?",
+                (str(SCHEMA_VERSION),),
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return None if row is None else str(row[0])
+
+    def load(
+        self,
+        leads: Iterable[spec.Lead],
+        *,
+        source: str,
+        presorted: bool = False,
+        progress: Progress | None = None,
+    ) -> int:
+        """Replace the data with ``leads``; returns how many were stored.
+
+        ``presorted`` leads come newest first by created_at (ties in any order); otherwise
+        they are sorted here. ``source`` tags the data so a database file can be reused.
+        """
+        ordered = _newest_first_stream(leads) if presorted else iter(spec.newest_first(list(leads)))
+        with self._lock:
+            conn = self._conn
+            conn.execute("PRAGMA synchronous = OFF")
+            for table in ("meta", "leads", "lead_tags", "lead_search"):
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.executescript(_DDL)
+            conn.execute("BEGIN")
+            count = active = 0
+            batch: list[spec.Lead] = []
+            for lead in ordered:
+                batch.append(lead)
+                if len(batch) == _BATCH:
+                    active = self._insert(batch, count, active)
+                    count += len(batch)
+                    batch = []
+                    if progress:
+                        progress(count)
+            active = self._insert(batch, count, active)
+            count += len(batch)
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("schema", str(SCHEMA_VERSION)), ("source", source), ("count", str(count))],
+            )
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA optimize")
+            self._cache.clear()
+            self._totals = {True: count, False: active}
+        if progress:
+            progress(count)
+        return count
+
+    def _insert(self, batch: list[spec.Lead], start: int, active: int) -> int:
+        rows: list[tuple[Any, ...]] = []
+        tags: list[tuple[str, int]] = []
+        texts: list[tuple[Any, ...]] = []
+        for offset, lead in enumerate(batch):
+            pos = start + offset
+            archived = spec.is_archived(lead)
+            rows.append(
+                (pos, None if archived else active, int(archived), lead.get("stage"), orjson.dumps(lead))
+            )
+            active += not archived
+            tags.extend((tag, pos) for tag in set(lead.get("tags") or ()))
+            texts.append(
+                (pos, _lower(lead.get("name")), _lower(lead.get("email")), _lower(lead.get("phone")))
+            )
+        self._conn.executemany("INSERT INTO leads VALUES (?, ?, ?, ?, ?)", rows)
+        self._conn.executemany("INSERT INTO lead_tags VALUES (?, ?)", tags)
+        self._conn.executemany(
+            "INSERT INTO lead_search (rowid, name, email, phone) VALUES (?, ?, ?, ?)", texts
+        )
+        return active
+
+    def open_existing(self) -> int:
+        """Use the data already in the database file; returns how many leads it holds."""
+        with self._lock:
+            total = self._conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+            active = self._conn.execute("SELECT count(*) FROM leads WHERE archived = 0").fetchone()[0]
+            self._totals = {True: total, False: active}
+            self._cache.clear()
+        return int(total)
+
+    @property
+    def count(self) -> int:
+        return self._totals.get(True, 0)
+
+    # -- answering --------------------------------------------------------------------------
+
+    def page(self, query: spec.LeadQuery) -> bytes:
+        """The JSON body of the 200 answer to ``query``."""
+        key = (query.archived, query.limit, query.page, query.search, query.stage, query.tag_list)
+        body = self._cache.get(key)
+        if body is None:
+            body = self._render(query)
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = body
+        return body
+
+    def _render(self, query: spec.LeadQuery) -> bytes:
+        offset, limit = query.offset, query.limit
+        with self._lock:
+            if not query.has_filters:
+                total = self._totals.get(query.archived, 0)
+                column = "pos" if query.archived else "active_pos"
+                sql = f"SELECT body FROM leads WHERE {column} >= ? AND {column} < ? ORDER BY {column}"
+                rows = self._conn.execute(sql, (offset, offset + limit)).fetchall()
+            else:
+                wheres = [w for f in _FILTERS.values() if (w := f(query)) is not None]
+                where = " AND ".join(w.sql for w in wheres)
+                params = tuple(p for w in wheres for p in w.params)
+                total = self._conn.execute(f"SELECT count(*) FROM leads WHERE {where}", params).fetchone()[0]
+                rows = self._conn.execute(
+                    f"SELECT body FROM leads WHERE {where} ORDER BY pos LIMIT ? OFFSET ?",
+                    (*params, limit, offset),
+                ).fetchall()
+        window = spec.page_window(total, page=query.page, limit=limit)
+        pagination = orjson.dumps(
+            {"has_more": window.has_more, "limit": limit, "page": query.page, "total": total}
+        )
+        return b"".join(
+            (
+                b'{"data":[',
+                b",".join(r[0] for r in rows),
+                b'],"pagination":',
+                pagination,
+                b',"status":"success"}',
+            )
+        )

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from flask.testing import FlaskClient
+
+from mock_server import MockConfig, create_app
+
+KEY = {"x-api-key": "demo-key"}
+
+
+def _json(response: object) -> dict:  # type: ignore[type-arg]
+    return orjson.loads(response.get_data())  # type: ignore[attr-defined,no-any-return]
+
+
+def test_health(client: FlaskClient) -> None:
+    body = _json(client.get("/__admin/health"))
+    assert body == {"status": "ok", "leads": 120, "seed": 7, "data": "seeded", "scenario": None}
+
+
+def test_fixtures__replace_the_data(client: FlaskClient) -> None:
+    leads = [{"id": "a", "created_at": "2026-01-01T00:00:00Z", "name": "Ann"}]
+    assert _json(client.post("/__admin/fixtures", data=orjson.dumps(leads)))["leads"] == 1
+    assert [lead["id"] for lead in _json(client.get("/leads", headers=KEY))["data"]] == ["a"]
+    client.post("/__admin/reset?only=data")
+    assert _json(client.get("/leads", headers=KEY))["pagination"]["total"] > 1
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"[{", "not valid JSON"),
+        (b"{}", "expected a JSON array"),
+        (b'[{"id": "a"}]', "record 0, field created_at"),
+        (b'[{"id": "a", "created_at": "2026-01-01T00:00:00Z", "priority": "urgent"}]', "field priority"),
+    ],
+)
+def test_fixtures__bad_body_is_a_400_and_nothing_changes(client: FlaskClient, body: bytes, says: str) -> None:
+    response = client.post("/__admin/fixtures", data=body)
+    assert response.status_code == 400
+    assert says in _json(response)["message"]
+    assert _json(client.get("/__admin/health"))["data"] == "seeded"
+
+
+def test_reset__quotas(client: FlaskClient) -> None:
+    client.get("/leads", headers=KEY)
+    assert client.get("/leads", headers=KEY).headers["X-RateLimit-Remaining"] == "998"
+    client.post("/__admin/reset?only=quotas")
+    assert client.get("/leads", headers=KEY).headers["X-RateLimit-Remaining"] == "999"
+
+
+def test_reset__bad_choice_is_a_400(client: FlaskClient) -> None:
+    assert client.post("/__admin/reset?only=everything").status_code == 400
+
+
+def test_scenario__server_wide_then_off(client: FlaskClient) -> None:
+    assert client.put("/__admin/scenario", data=b'{"code": 429}').status_code == 200
+    assert client.get("/leads", headers=KEY).status_code == 429
+    assert client.get("/leads", headers={**KEY, "Prefer": "code=200"}).status_code == 200
+    client.delete("/__admin/scenario")
+    assert client.get("/leads", headers=KEY).status_code == 200
+
+
+def test_scenario__reaches_every_worker(tmp_path: Path) -> None:
+    config = MockConfig(leads=3, state_path=tmp_path / "s.sqlite")
+    one, two = create_app(config).test_client(), create_app(config).test_client()
+    one.put("/__admin/scenario", data=b'{"code": 500}')
+    assert two.get("/leads", headers=KEY).status_code == 500
+
+
+def test_requests_log__masks_keys(tmp_path: Path) -> None:
+    from mock_server import ApiKey
+
+    client = create_app(leads=3, keys={"secret-key-123456": ApiKey("secret-key-123456")}).test_client()
+    client.get("/leads?limit=2", headers={"x-api-key": "secret-key-123456"})
+    entry = _json(client.get("/__admin/requests"))["data"][0]
+    assert entry["query"] == "limit=2" and entry["status"] == 200
+    assert "secret-key-123456" not in orjson.dumps(entry).decode()
+
+
+def test_quotas__report_each_key(client: FlaskClient) -> None:
+    client.get("/leads", headers=KEY)
+    report = {row["key"]: row for row in _json(client.get("/__admin/quotas"))["data"]}
+    assert (report["demo-key"]["used"], report["demo-key"]["left"]) == (1, 999)
+    assert report["demo-key-exhausted"]["left"] == 0

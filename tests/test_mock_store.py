@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import spec
+from mock_server._data import STAGES, TAGS, generate_leads
+from mock_server._store import LeadStore
+
+
+def _lead(i: int, created: str = "2026-01-01T00:00:00.000Z", **fields: Any) -> dict[str, Any]:
+    return {"id": f"id-{i:04d}", "created_at": created, **fields}
+
+
+def _answer(store: LeadStore, **params: str) -> dict[str, Any]:
+    body: dict[str, Any] = orjson.loads(store.page(spec.parse_query(params.items())))
+    return body
+
+
+def _store(leads: list[dict[str, Any]]) -> LeadStore:
+    store = LeadStore()
+    store.load(leads, source="test")
+    return store
+
+
+def test_store__empty_data_set() -> None:
+    body = _answer(_store([]))
+    assert body == {
+        "data": [],
+        "pagination": {"has_more": False, "limit": 50, "page": 1, "total": 0},
+        "status": "success",
+    }
+
+
+def test_store__single_lead() -> None:
+    body = _answer(_store([_lead(1)]))
+    assert [lead["id"] for lead in body["data"]] == ["id-0001"]
+    assert body["pagination"] == {"has_more": False, "limit": 50, "page": 1, "total": 1}
+
+
+@pytest.mark.parametrize(
+    ("count", "page", "ids", "has_more"),
+    [
+        (5, "1", 5, False),  # exactly limit leads
+        (6, "1", 5, True),  # limit + 1
+        (6, "2", 1, False),
+        (6, "3", 0, False),  # past the end
+    ],
+)
+def test_store__page_edges(count: int, page: str, ids: int, has_more: bool) -> None:
+    store = _store([_lead(i, f"2026-01-{i + 1:02d}T00:00:00.000Z") for i in range(count)])
+    body = _answer(store, limit="5", page=page)
+    assert len(body["data"]) == ids
+    assert body["pagination"] == {"has_more": has_more, "limit": 5, "page": int(page), "total": count}
+
+
+def test_store__ties_keep_one_order_across_pages() -> None:
+    leads = [_lead(i) for i in range(7)]  # all created at the same instant
+    store = _store(leads)
+    walked = [lead["id"] for p in ("1", "2", "3") for lead in _answer(store, limit="3", page=p)["data"]]
+    assert walked == [f"id-{i:04d}" for i in reversed(range(7))]
+
+
+def test_store__newest_first_across_time_zones() -> None:
+    store = _store([_lead(1, "2026-01-01T10:00:00+02:00"), _lead(2, "2026-01-01T09:00:00Z")])
+    assert [lead["id"] for lead in _answer(store)["data"]] == ["id-0002", "id-0001"]
+
+
+def test_store__serves_each_lead_as_loaded() -> None:
+    leads = list(generate_leads(20, seed=3))
+    body = _answer(_store(leads), archived="true")
+    assert sorted(body["data"], key=lambda lead: lead["id"]) == sorted(leads, key=lambda lead: lead["id"])
+
+
+def test_store__database_file_is_reused(tmp_path: Any) -> None:
+    path = tmp_path / "leads.sqlite"
+    first = LeadStore(path)
+    first.load(generate_leads(30, seed=1), source="seeded:30:1", presorted=True)
+    first.close()
+    again = LeadStore(path)
+    assert again.built_for() == "seeded:30:1"
+    assert again.open_existing() == 30
+
+
+def test_store__presorted_stream_out_of_order_is_an_error() -> None:
+    with pytest.raises(ValueError, match="not newest first"):
+        LeadStore().load(
+            [_lead(1, "2026-01-01T00:00:00Z"), _lead(2, "2026-02-01T00:00:00Z")], source="x", presorted=True
+        )
+
+
+# -- the store agrees with spec's plain-Python model ----------------------------------------
+
+SEARCH_ALPHABET = st.sampled_from(list("aAeEnN o-@.1%_'\"\\") + ["é", "É", "ß", "🙂"])
+leads_strategy = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.uuids().map(str),
+            "created_at": st.sampled_from(
+                ["2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z", "2026-01-01T03:00:00+02:00"]
+            ),
+            "archived": st.booleans() | st.none(),
+            "stage": st.sampled_from(STAGES[:3]) | st.none(),
+            "tags": st.lists(st.sampled_from(TAGS[:4]), max_size=3, unique=True) | st.none(),
+            "name": st.text(SEARCH_ALPHABET, max_size=10) | st.none(),
+            "email": st.text(SEARCH_ALPHABET, max_size=10),
+            "phone": st.text(st.sampled_from("0123-"), max_size=6),
+        }
+    ),
+    max_size=40,
+    unique_by=lambda lead: lead["id"],
+)
+queries = st.builds(
+    spec.LeadQuery,
+    archived=st.booleans(),
+    limit=st.integers(1, 15),
+    page=st.integers(1, 5),
+    search=st.none() | st.text(SEARCH_ALPHABET, min_size=1, max_size=4),
+    stage=st.none() | st.sampled_from(STAGES[:4]),
+    tags=st.none() | st.lists(st.sampled_from([*TAGS[:5], " ", ""]), max_size=3).map(",".join),
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(leads=leads_strategy, data=st.data())
+def test_store__agrees_with_the_spec_model(leads: list[dict[str, Any]], data: st.DataObject) -> None:
+    store = _store(leads)
+    for _ in range(5):
+        query = data.draw(queries)
+        expected = spec.apply(query, leads)
+        body = orjson.loads(store.page(query))
+        assert [lead["id"] for lead in body["data"]] == [lead["id"] for lead in expected.data]
+        assert body["pagination"] == {
+            "has_more": expected.has_more,
+            "limit": query.limit,
+            "page": query.page,
+            "total": expected.total,
+        }
