@@ -8,7 +8,7 @@ BASE_URL ?=
 API_KEY ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint mock clean
+.PHONY: help install test lint mock contract clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,10 @@ lint: $(STAMP) ## Ruff and strict mypy
 
 mock: $(STAMP) ## Start the mock on http://127.0.0.1:$(PORT) (PORT=... to change)
 	$(BIN)/rotor-mock serve --port $(PORT)
+
+contract: $(STAMP) ## Check a live server: make contract BASE_URL=https://... API_KEY=... [ARGS=...]
+	@test -n "$(BASE_URL)" || { echo "usage: make contract BASE_URL=https://... API_KEY=... [ARGS='--strict']"; exit 2; }
+	@ROTOR_API_KEY="$(API_KEY)" $(BIN)/python -m pytest contract_tests -p no:cacheprovider --base-url "$(BASE_URL)" $(ARGS)
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

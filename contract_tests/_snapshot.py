@@ -1,0 +1,113 @@
+"""The target's whole listing, downloaded once, and what it predicts for any query.
+
+Two listings are read at ``limit=1000``: with ``archived=true`` (everything, in the server's
+own order) and without (the default listing). The difference is the archived leads, whatever
+the ``archived`` field says. For a query, the filters' documented bounds (``spec.FILTERS``'
+``must`` and ``may``) give the leads any reasonable server returns and the leads none may; our
+assumed reading gives the exact answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import spec
+from contract_tests._target import Exchange, Target
+
+PAGE_SIZE: Final = spec.MAX_LIMIT
+#: Listings longer than this are not downloaded: the differential checks are then off.
+MAX_PAGES: Final = 10
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the full listing predicts for one query (lists in the server's order)."""
+
+    must: list[dict[str, Any]]
+    may: list[dict[str, Any]]
+    exact: list[dict[str, Any]]
+    archived_ids: frozenset[Any]
+    rule_id: str  # the documented rule a wrong total breaks
+    assumed_rule_id: str | None  # the assumption that decides between must and may
+
+    @property
+    def determinate(self) -> bool:
+        return len(self.must) == len(self.may)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    everything: list[dict[str, Any]]  # archived=true, in the server's order
+    default: list[dict[str, Any]]  # the default listing, in the server's order
+    exchanges: list[Exchange]
+
+    @property
+    def archived_ids(self) -> frozenset[Any]:
+        shown = {lead.get("id") for lead in self.default}
+        return frozenset(lead.get("id") for lead in self.everything if lead.get("id") not in shown)
+
+    def expect(self, query: spec.LeadQuery) -> Expectation:
+        base = self.everything if query.archived else self.default
+        filters = [f for f in spec.FILTERS if f.parameter != "archived" and f.parameter in query.given]
+        used = [f for f in filters if getattr(query, f.parameter) is not None]
+
+        def keep(reading: str) -> list[dict[str, Any]]:
+            return [lead for lead in base if all(getattr(f, reading)(query, lead) for f in used)]
+
+        must, may, exact = keep("must"), keep("may"), keep("exact")
+        rule_id = used[0].rule_id if len(used) == 1 else "page.total"
+        assumed = next(
+            (f.assumed_rule_id for f in used if _differ(f, query, base)),
+            None,
+        )
+        return Expectation(must, may, exact, self.archived_ids, rule_id, assumed)
+
+
+def _differ(f: spec.Filter, query: spec.LeadQuery, base: list[dict[str, Any]]) -> bool:
+    return any(f.must(query, lead) != f.may(query, lead) for lead in base)
+
+
+class SnapshotUnavailable(Exception):
+    """The full listing could not be read (too long, or the server broke paging).
+
+    ``exchanges`` are the requests made so far, for the checks to explain why.
+    """
+
+    def __init__(self, reason: str, exchanges: list[Exchange]) -> None:
+        super().__init__(reason)
+        self.exchanges = exchanges
+
+
+def _listing(target: Target, *, archived: bool) -> tuple[list[dict[str, Any]], list[Exchange]]:
+    leads: list[dict[str, Any]] = []
+    exchanges: list[Exchange] = []
+    base = spec.LeadQuery().with_(limit=PAGE_SIZE)
+    if archived:
+        base = base.with_(archived=True)
+    for page in range(1, MAX_PAGES + 1):
+        exchange = target.get(base.with_(page=page))
+        exchanges.append(exchange)
+        if exchange.status != 200 or not isinstance(exchange.body, dict):
+            raise SnapshotUnavailable(f"{exchange.describe()}: {exchange.text[:200]!r}", exchanges)
+        leads.extend(exchange.leads)
+        total = exchange.pagination.get("total")
+        if isinstance(total, int) and total > MAX_PAGES * PAGE_SIZE:
+            raise SnapshotUnavailable(
+                f"the listing has {total} leads, more than {MAX_PAGES * PAGE_SIZE}", exchanges
+            )
+        if not exchange.leads or not isinstance(total, int) or len(leads) >= total:
+            return leads, exchanges
+        if len(exchange.leads) != PAGE_SIZE:
+            raise SnapshotUnavailable(
+                f"{exchange.describe()}: {len(exchange.leads)} leads on a full page of limit {PAGE_SIZE}",
+                exchanges,
+            )
+    raise SnapshotUnavailable(f"the listing has more than {MAX_PAGES * PAGE_SIZE} leads", exchanges)
+
+
+def take_snapshot(target: Target) -> Snapshot:
+    """Download both listings. Raises :class:`SnapshotUnavailable` if they cannot be read."""
+    everything, one = _listing(target, archived=True)
+    default, two = _listing(target, archived=False)
+    return Snapshot(everything, default, [*one, *two])
