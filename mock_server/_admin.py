@@ -10,27 +10,24 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, request
 
-import spec
-from mock_server._app import SCENARIO_ERRORS, ApiError, _json, runtime
+from mock_server._app import json_response, runtime
 from mock_server._data import FixtureError
+from mock_server._errors import validation_error
 from mock_server._keys import mask
+from mock_server._leads import SCENARIO_ERRORS
 
 admin = Blueprint("admin", __name__, url_prefix="/__admin")
 
 
 def _ok(payload: dict[str, Any], status: int = 200) -> Response:
-    return _json(orjson.dumps(payload), status)
-
-
-def _bad_request(detail: str) -> ApiError:
-    return ApiError(spec.ERRORS["VALIDATION_ERROR"], detail=detail)
+    return json_response(orjson.dumps(payload), status)
 
 
 def _json_body() -> Any:
     try:
         return orjson.loads(request.get_data(cache=False))
     except orjson.JSONDecodeError as exc:
-        raise _bad_request(f"The request body is not valid JSON ({exc}).") from None
+        raise validation_error(f"The request body is not valid JSON ({exc}).") from None
 
 
 @admin.get("/health")
@@ -78,7 +75,7 @@ def requests_log() -> Response:
 def reset() -> Response:
     what = request.args.get("only")
     if what not in (None, "data", "quotas"):
-        raise _bad_request(f"Invalid value for 'only': {what!r}. Give data or quotas, or leave it out.")
+        raise validation_error(f"Invalid value for 'only': {what!r}. Give data or quotas, or leave it out.")
     rt = runtime()
     rt.reset(data=what != "quotas", quotas=what != "data")
     return _ok({"status": "success", "reset": what or "all", "leads": rt.store.count})
@@ -89,7 +86,7 @@ def fixtures() -> Response:
     try:
         count = runtime().load_leads(_json_body())
     except FixtureError as exc:
-        raise _bad_request(str(exc)) from None
+        raise validation_error(str(exc)) from None
     return _ok({"status": "success", "leads": count})
 
 
@@ -98,7 +95,7 @@ def put_scenario() -> Response:
     body = _json_body()
     code = body.get("code") if isinstance(body, dict) else None
     if code not in SCENARIO_ERRORS:
-        raise _bad_request(f'Give {{"code": N}} with N one of {", ".join(map(str, SCENARIO_ERRORS))}.')
+        raise validation_error(f'Give {{"code": N}} with N one of {", ".join(map(str, SCENARIO_ERRORS))}.')
     runtime().set_scenario(code)
     return _ok({"status": "success", "scenario": code})
 

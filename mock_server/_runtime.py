@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import tempfile
 import threading
@@ -53,6 +54,7 @@ class Runtime:
         if config.fixtures is not None:
             self.state.put_default(FIXTURES, load_fixture_file(config.fixtures))
         self.rng = random.Random(config.seed)
+        self.logger = logging.getLogger("mock_server")
         self.log: deque[dict[str, Any]] = deque(maxlen=config.log_size)
         self._sync_lock = threading.Lock()
         self._generation = -1

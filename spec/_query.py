@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from spec._rules import DEFAULT_LIMIT, DEFAULT_PAGE, MAX_LIMIT, MAX_TEXT_LENGTH
 
@@ -128,8 +128,8 @@ PARAMETERS: Final[dict[str, _Parser]] = {
 def parse_query(pairs: Iterable[tuple[str, str]]) -> LeadQuery:
     """Validate query parameters given as ``(name, value)`` pairs.
 
-    Unknown parameters are ignored. Raises :class:`ParameterError` for the first bad value,
-    for a documented parameter given more than once, or for a value that is not UTF-8.
+    Unknown parameters are ignored. Raises :class:`ParameterError` for the first bad value, or
+    for a documented parameter given more than once.
     """
     values: dict[str, object] = {}
     for name, raw in pairs:
@@ -138,17 +138,27 @@ def parse_query(pairs: Iterable[tuple[str, str]]) -> LeadQuery:
             continue
         if name in values:
             raise ParameterError(name, f"'{name}' is given more than once. Give it once.")
-        if "\ufffd" in raw:
-            raise ParameterError(name, f"Invalid value for '{name}': it is not valid UTF-8.")
         values[name] = parser(name, raw)
     return LeadQuery(given=frozenset(values), **values)  # type: ignore[arg-type]
 
 
 def parse_query_string(raw: bytes | str) -> LeadQuery:
-    """Validate a raw query string (percent-encoded, as on the wire).
+    """Validate a raw query string, percent-encoded as on the wire (``bytes`` as received;
+    a ``str`` is taken as UTF-8 text).
 
-    Raises :class:`ParameterError` as :func:`parse_query` does.
+    Raises :class:`ParameterError` as :func:`parse_query` does, and for a value whose bytes
+    are not UTF-8.
     """
-    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
-    pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    pairs: list[tuple[str, str]] = []
+    for item in data.split(b"&"):
+        if not item:
+            continue
+        raw_name, _, raw_value = item.partition(b"=")
+        name, value = (unquote_to_bytes(part.replace(b"+", b" ")) for part in (raw_name, raw_value))
+        label = name.decode("utf-8", "replace")
+        try:
+            pairs.append((name.decode("utf-8"), value.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise ParameterError(label, f"Invalid value for '{label}': it is not valid UTF-8.") from None
     return parse_query(pairs)
