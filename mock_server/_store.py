@@ -3,7 +3,10 @@
 Leads are stored in the spec's order (``spec.newest_first``): a lead's rowid is its position in
 the newest-first listing, and ``active_pos`` its position among the leads that are not
 archived. So an unfiltered page is a range read, and every filtered page is an index walk in
-rowid order. Each lead is serialized once, at load, and pages are joined from stored bytes.
+rowid order. Each lead is serialized once, at load, into ``bodies``; the ``leads`` table keeps
+only what filters read, so that walking it stays cheap at a million rows. Tags are also a bit
+mask (``tag_bits``) over the 62 most common tags, so any-of several tags is one test per row.
+Totals are cached per filter (they do not depend on the page), pages per query.
 
 Filters are small SQL fragments in one table (``_FILTERS``), mirroring ``spec.FILTERS``; a
 property test holds the two to the same answers.
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -22,10 +25,11 @@ import orjson
 
 import spec
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 _SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters
 _CACHE_SIZE: Final = 2048
 _BATCH: Final = 5000
+_TAG_BITS: Final = 62  # tags with a bit in tag_bits (SQLite integers are signed 64-bit)
 
 _DDL: Final = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,11 +38,13 @@ CREATE TABLE leads (
     active_pos INTEGER,            -- position among leads not archived (NULL if archived)
     archived INTEGER NOT NULL,
     stage TEXT,
-    body BLOB NOT NULL             -- the lead, serialized once
+    tag_bits INTEGER NOT NULL      -- one bit per common tag (see meta 'tag_bits')
 );
+CREATE TABLE bodies (pos INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE UNIQUE INDEX leads_active ON leads (active_pos) WHERE active_pos IS NOT NULL;
 CREATE INDEX leads_stage ON leads (stage, archived, pos);
-CREATE TABLE lead_tags (tag TEXT NOT NULL, pos INTEGER NOT NULL, PRIMARY KEY (tag, pos)) WITHOUT ROWID;
+CREATE TABLE lead_tags (tag TEXT NOT NULL, archived INTEGER NOT NULL, pos INTEGER NOT NULL,
+                        PRIMARY KEY (tag, archived, pos)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE lead_search USING fts5 (
     name, email, phone, tokenize = 'trigram case_sensitive 1'
 );
@@ -53,23 +59,31 @@ class _Where:
     params: tuple[Any, ...]
 
 
-def _archived(query: spec.LeadQuery) -> _Where | None:
+_Filter = Callable[[spec.LeadQuery, Mapping[str, int]], "_Where | None"]
+
+
+def _archived(query: spec.LeadQuery, bits: Mapping[str, int]) -> _Where | None:
     return None if query.archived else _Where("archived = 0", ())
 
 
-def _stage(query: spec.LeadQuery) -> _Where | None:
+def _stage(query: spec.LeadQuery, bits: Mapping[str, int]) -> _Where | None:
     return None if query.stage is None else _Where("stage = ?", (query.stage,))
 
 
-def _tags(query: spec.LeadQuery) -> _Where | None:
+def _tags(query: spec.LeadQuery, bits: Mapping[str, int]) -> _Where | None:
     tags = query.tag_list
     if not tags:
         return None
-    marks = ",".join("?" * len(tags))
-    return _Where(f"pos IN (SELECT pos FROM lead_tags WHERE tag IN ({marks}))", tags)
+    mask = sum(bits[t] for t in set(tags) if t in bits)
+    rare = tuple(t for t in tags if t not in bits)
+    parts = [_Where("tag_bits & ? != 0", (mask,))] if mask else []
+    if rare:
+        marks = ",".join("?" * len(rare))
+        parts.append(_Where(f"pos IN (SELECT pos FROM lead_tags WHERE tag IN ({marks}))", rare))
+    return _Where("(" + " OR ".join(p.sql for p in parts) + ")", tuple(x for p in parts for x in p.params))
 
 
-def _search(query: spec.LeadQuery) -> _Where | None:
+def _search(query: spec.LeadQuery, bits: Mapping[str, int]) -> _Where | None:
     if query.search is None:
         return None
     # The index holds lower-cased text, so matching is exactly spec's case-insensitive reading.
@@ -81,7 +95,7 @@ def _search(query: spec.LeadQuery) -> _Where | None:
     return _Where(sql, (needle, needle, needle))
 
 
-_FILTERS: Final[dict[str, Callable[[spec.LeadQuery], _Where | None]]] = {
+_FILTERS: Final[dict[str, _Filter]] = {
     "archived": _archived,
     "stage": _stage,
     "tags": _tags,
@@ -122,7 +136,9 @@ class LeadStore:
         self._conn.execute("PRAGMA journal_mode = OFF" if path is None else "PRAGMA journal_mode = WAL")
         self._lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], bytes] = {}
+        self._counts: dict[tuple[Any, ...], int] = {}
         self._totals: dict[bool, int] = {}
+        self._bits: dict[str, int] = {}
 
     def close(self) -> None:
         self._conn.close()
@@ -158,10 +174,11 @@ class LeadStore:
         with self._lock:
             conn = self._conn
             conn.execute("PRAGMA synchronous = OFF")
-            for table in ("meta", "leads", "lead_tags", "lead_search"):
+            for table in ("meta", "leads", "bodies", "lead_tags", "lead_search"):
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
             conn.executescript(_DDL)
             conn.execute("BEGIN")
+            self._bits = {}
             count = active = 0
             batch: list[spec.Lead] = []
             for lead in ordered:
@@ -176,33 +193,50 @@ class LeadStore:
             count += len(batch)
             conn.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
-                [("schema", str(SCHEMA_VERSION)), ("source", source), ("count", str(count))],
+                [
+                    ("schema", str(SCHEMA_VERSION)),
+                    ("source", source),
+                    ("count", str(count)),
+                    ("tag_bits", orjson.dumps(self._bits).decode()),
+                ],
             )
             conn.execute("COMMIT")
             conn.execute("PRAGMA optimize")
-            self._cache.clear()
-            self._totals = {True: count, False: active}
+            self._forget({True: count, False: active})
         if progress:
             progress(count)
         return count
 
+    def _tag_bits(self, tags: Iterable[str]) -> int:
+        # Bits go to the first distinct tags seen: every tag of a vocabulary of up to 62.
+        out = 0
+        for tag in tags:
+            bit = self._bits.get(tag)
+            if bit is None and len(self._bits) < _TAG_BITS:
+                bit = self._bits[tag] = 1 << len(self._bits)
+            out |= bit or 0
+        return out
+
     def _insert(self, batch: list[spec.Lead], start: int, active: int) -> int:
         rows: list[tuple[Any, ...]] = []
-        tags: list[tuple[str, int]] = []
+        bodies: list[tuple[int, bytes]] = []
+        tags: list[tuple[str, int, int]] = []
         texts: list[tuple[Any, ...]] = []
         for offset, lead in enumerate(batch):
             pos = start + offset
             archived = spec.is_archived(lead)
-            rows.append(
-                (pos, None if archived else active, int(archived), lead.get("stage"), orjson.dumps(lead))
-            )
+            lead_tags = {t for t in lead.get("tags") or () if isinstance(t, str)}
+            stage = lead.get("stage")
+            rows.append((pos, None if archived else active, int(archived), stage, self._tag_bits(lead_tags)))
+            bodies.append((pos, orjson.dumps(lead)))
             active += not archived
-            tags.extend((tag, pos) for tag in set(lead.get("tags") or ()))
+            tags.extend((tag, int(archived), pos) for tag in lead_tags)
             texts.append(
                 (pos, _lower(lead.get("name")), _lower(lead.get("email")), _lower(lead.get("phone")))
             )
         self._conn.executemany("INSERT INTO leads VALUES (?, ?, ?, ?, ?)", rows)
-        self._conn.executemany("INSERT INTO lead_tags VALUES (?, ?)", tags)
+        self._conn.executemany("INSERT INTO bodies VALUES (?, ?)", bodies)
+        self._conn.executemany("INSERT INTO lead_tags VALUES (?, ?, ?)", tags)
         self._conn.executemany(
             "INSERT INTO lead_search (rowid, name, email, phone) VALUES (?, ?, ?, ?)", texts
         )
@@ -211,11 +245,19 @@ class LeadStore:
     def open_existing(self) -> int:
         """Use the data already in the database file; returns how many leads it holds."""
         with self._lock:
-            total = self._conn.execute("SELECT count(*) FROM leads").fetchone()[0]
-            active = self._conn.execute("SELECT count(*) FROM leads WHERE archived = 0").fetchone()[0]
-            self._totals = {True: total, False: active}
-            self._cache.clear()
+            conn = self._conn
+            total = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+            active = conn.execute("SELECT count(*) FROM leads WHERE archived = 0").fetchone()[0]
+            self._bits = orjson.loads(
+                conn.execute("SELECT value FROM meta WHERE name = 'tag_bits'").fetchone()[0]
+            )
+            self._forget({True: total, False: active})
         return int(total)
+
+    def _forget(self, totals: dict[bool, int]) -> None:
+        self._cache.clear()
+        self._counts.clear()
+        self._totals = totals
 
     @property
     def count(self) -> int:
@@ -240,15 +282,27 @@ class LeadStore:
             if not query.has_filters:
                 total = self._totals.get(query.archived, 0)
                 column = "pos" if query.archived else "active_pos"
-                sql = f"SELECT body FROM leads WHERE {column} >= ? AND {column} < ? ORDER BY {column}"
-                rows = self._conn.execute(sql, (offset, offset + limit)).fetchall()
+                rows = self._conn.execute(
+                    f"SELECT b.body FROM leads l JOIN bodies b ON b.pos = l.pos"
+                    f" WHERE l.{column} >= ? AND l.{column} < ? ORDER BY l.{column}",
+                    (offset, offset + limit),
+                ).fetchall()
             else:
-                wheres = [w for f in _FILTERS.values() if (w := f(query)) is not None]
+                wheres = [w for f in _FILTERS.values() if (w := f(query, self._bits)) is not None]
                 where = " AND ".join(w.sql for w in wheres)
                 params = tuple(p for w in wheres for p in w.params)
-                total = self._conn.execute(f"SELECT count(*) FROM leads WHERE {where}", params).fetchone()[0]
+                filters = (query.archived, query.search, query.stage, query.tag_list)
+                cached = self._counts.get(filters)
+                if cached is None:
+                    sql = f"SELECT count(*) FROM leads WHERE {where}"
+                    cached = int(self._conn.execute(sql, params).fetchone()[0])
+                    if len(self._counts) >= _CACHE_SIZE:
+                        self._counts.clear()
+                    self._counts[filters] = cached
+                total = cached
                 rows = self._conn.execute(
-                    f"SELECT body FROM leads WHERE {where} ORDER BY pos LIMIT ? OFFSET ?",
+                    f"SELECT b.body FROM (SELECT pos FROM leads WHERE {where}"
+                    " ORDER BY pos LIMIT ? OFFSET ?) p JOIN bodies b ON b.pos = p.pos ORDER BY p.pos",
                     (*params, limit, offset),
                 ).fetchall()
         window = spec.page_window(total, page=query.page, limit=limit)
