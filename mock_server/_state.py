@@ -65,6 +65,7 @@ class SharedState:
         self.path = str(path)
         self._local = threading.local()
         conn = self._conn()
+        conn.execute("PRAGMA page_size = 512")  # small pages: each quota write logs less (new files only)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.executescript(_DDL)
 
