@@ -10,7 +10,7 @@ BASE_URL ?=
 API_KEY ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint mock contract bench clean
+.PHONY: help install browser-deps test lint mock contract bench interop clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,7 +23,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project (idempotent)
 
-test: $(STAMP) ## Run the unit tests and the contract suite against the in-process mock
+browser-deps: ## Chromium and chromedriver from Debian's packages, for the browser tests
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: $(STAMP) browser-deps ## Unit, mock, browser and Schemathesis tests; the contract suite in-process
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 lint: $(STAMP) ## Ruff and strict mypy
@@ -41,6 +45,11 @@ contract: $(STAMP) ## Check a live server: make contract BASE_URL=https://... AP
 bench: $(STAMP) ## Benchmark the mock beside WireMock (SIZE=1000000 for a million leads, DURATION=s)
 	bash bench/setup.sh
 	$(BIN)/python bench/run.py --size $(SIZE) --duration $(DURATION)
+
+interop: $(STAMP) ## Prism (npm) on our spec, and our contract suite against Prism
+	@test -x interop/.cache/node_modules/.bin/prism || \
+		npm install --prefix interop/.cache --no-audit --no-fund --silent @stoplight/prism-cli@5
+	$(BIN)/python interop/prism.py
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -57,12 +57,16 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], *, timeout: float)
 
 
 @contextmanager
-def serving(cmd: list[str], probe: str, *, env: dict[str, str] | None = None, log: Path) -> Iterator[
-    tuple[subprocess.Popen[bytes], float]
-]:
+def serving(
+    cmd: list[str], probe: str, *, env: dict[str, str] | None = None, log: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
     with log.open("wb") as out:
         process = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, start_new_session=True
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
         )
         try:
             yield process, wait_until_up(probe, process, timeout=STARTUP_SECONDS)
@@ -146,8 +150,11 @@ def wiremock_root(bodies: dict[str, bytes]) -> Path:
         query = {"limit": {"equalTo": "1000"}} if name == "page1000" else {"limit": {"absent": True}}
         mapping = {
             "request": {"method": "GET", "urlPath": "/leads", "queryParameters": query},
-            "response": {"status": 200, "bodyFileName": f"{name}.json",
-                         "headers": {"Content-Type": "application/json"}},
+            "response": {
+                "status": 200,
+                "bodyFileName": f"{name}.json",
+                "headers": {"Content-Type": "application/json"},
+            },
         }
         (root / "mappings" / f"{name}.json").write_text(json.dumps(mapping))
     return root
@@ -168,17 +175,26 @@ def latency_shapes(rng: random.Random, size: int, needles: list[str]) -> dict[st
         "limit 1000": lambda: f"limit=1000&page={page(1000)}",
         "archived=true": lambda: f"archived=true&page={page()}",
         "stage": lambda: f"stage={rng.choice(['won', 'lost', 'new', 'proposal'])}&page={rng.randint(1, 50)}",
-        "tags (one)": lambda: f"tags={rng.choice(['vip', 'solar', 'hvac', 'referral'])}&page={rng.randint(1, 50)}",
-        "tags (three)": lambda: f"tags=vip,solar,{rng.choice(['hvac', 'roofing', 'repeat'])}&page={rng.randint(1, 50)}",
+        "tags (one)": lambda: (
+            f"tags={rng.choice(['vip', 'solar', 'hvac', 'referral'])}&page={rng.randint(1, 50)}"
+        ),
+        "tags (three)": lambda: (
+            f"tags=vip,solar,{rng.choice(['hvac', 'roofing', 'repeat'])}&page={rng.randint(1, 50)}"
+        ),
         "search (3+ chars)": lambda: f"search={rng.choice(needles)}",
-        "combined": lambda: f"stage={rng.choice(['won', 'new'])}&tags=vip,solar&search={rng.choice(needles)}"
-        f"&archived=true",
+        "combined": lambda: (
+            f"stage={rng.choice(['won', 'new'])}&tags=vip,solar&search={rng.choice(needles)}&archived=true"
+        ),
     }
 
 
 def needles_from(base: str, key: str, rng: random.Random) -> list[str]:
-    names = [lead["name"] for lead in httpx.get(f"{base}/leads?limit=1000", headers={"x-api-key": key},
-                                                 timeout=30).json()["data"]]
+    names = [
+        lead["name"]
+        for lead in httpx.get(f"{base}/leads?limit=1000", headers={"x-api-key": key}, timeout=30).json()[
+            "data"
+        ]
+    ]
     out = []
     for name in names:
         length = rng.randint(3, 6)
@@ -190,7 +206,9 @@ def needles_from(base: str, key: str, rng: random.Random) -> list[str]:
     return out
 
 
-def measure_latency(base: str, make: Callable[[], str], *, requests: int, clients: int = 4) -> tuple[float, ...]:
+def measure_latency(
+    base: str, make: Callable[[], str], *, requests: int, clients: int = 4
+) -> tuple[float, ...]:
     urls = [f"{base}/leads?{make()}" for _ in range(requests)]
     times: list[float] = []
     lock = threading.Lock()
@@ -231,20 +249,38 @@ def main() -> None:
     CACHE.mkdir(exist_ok=True)
     mock_port, wm_port, ceiling_port = free_port(), free_port(), free_port()
     mock = f"http://127.0.0.1:{mock_port}"
-    mock_cmd = [str(VENV_BIN / "rotor-mock"), "serve", "--port", str(mock_port), "--workers", "2",
-                "--leads", str(args.size), "--seed", "1", "--keys", str(HERE / "keys.yaml")]
+    mock_cmd = [
+        str(VENV_BIN / "rotor-mock"),
+        "serve",
+        "--port",
+        str(mock_port),
+        "--workers",
+        "2",
+        "--leads",
+        str(args.size),
+        "--seed",
+        "1",
+        "--keys",
+        str(HERE / "keys.yaml"),
+    ]
     if args.size > 50_000:
         mock_cmd += ["--db", str(CACHE / f"leads-{args.size}-seed1.sqlite")]
-    print(f"# Rotor mock benchmark: {args.size} leads, wrk -t2 -c32 -d{args.duration}s, "
-          f"{args.rounds} rounds alternated, medians\n")
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
-          f"{subprocess.run(['java', '-version'], capture_output=True, text=True).stderr.splitlines()[0]}")
+    print(
+        f"# Rotor mock benchmark: {args.size} leads, wrk -t2 -c32 -d{args.duration}s, "
+        f"{args.rounds} rounds alternated, medians\n"
+    )
+    print(
+        f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
+        f"{subprocess.run(['java', '-version'], capture_output=True, text=True).stderr.splitlines()[0]}"
+    )
 
     with serving(mock_cmd, f"{mock}/__admin/health", log=logs / "mock.log") as (mock_proc, first_start):
         print(f"mock first start (builds the data set if needed): {first_start:.1f} s")
         bodies = {
             "page50": httpx.get(f"{mock}/leads", headers={"x-api-key": UNLIMITED}, timeout=30).content,
-            "page1000": httpx.get(f"{mock}/leads?limit=1000", headers={"x-api-key": UNLIMITED}, timeout=30).content,
+            "page1000": httpx.get(
+                f"{mock}/leads?limit=1000", headers={"x-api-key": UNLIMITED}, timeout=30
+            ).content,
         }
         needles = needles_from(mock, UNLIMITED, random.Random(7))
     # A second start: the data set is reused (from the --db file for large sizes).
@@ -252,15 +288,42 @@ def main() -> None:
         print(f"mock second start (reuses the data set): {restart:.2f} s\n")
         for name, body in bodies.items():
             (logs / f"{name}.json").write_bytes(body)
-        ceiling_cmd = [str(VENV_BIN / "granian"), "--interface", "wsgi", "--workers", "2", "--no-ws",
-                       "--port", str(ceiling_port), "--log-level", "warning", "ceiling:app"]
-        wm_cmd = ["java", "-jar", str(wiremock_jar()), "--port", str(wm_port), "--root-dir",
-                  str(wiremock_root(bodies)), "--disable-banner", "--no-request-journal",
-                  "--disable-request-logging"]
+        ceiling_cmd = [
+            str(VENV_BIN / "granian"),
+            "--interface",
+            "wsgi",
+            "--workers",
+            "2",
+            "--no-ws",
+            "--port",
+            str(ceiling_port),
+            "--log-level",
+            "warning",
+            "ceiling:app",
+        ]
+        wm_cmd = [
+            "java",
+            "-jar",
+            str(wiremock_jar()),
+            "--port",
+            str(wm_port),
+            "--root-dir",
+            str(wiremock_root(bodies)),
+            "--disable-banner",
+            "--no-request-journal",
+            "--disable-request-logging",
+        ]
         with (
-            serving(wm_cmd, f"http://127.0.0.1:{wm_port}/__admin/health", log=logs / "wiremock.log") as (wm_proc, _),
-            serving(ceiling_cmd, f"http://127.0.0.1:{ceiling_port}/", log=logs / "ceiling.log",
-                    env={"BENCH_BODY": str(logs / "page50.json"), "PYTHONPATH": str(HERE)}) as (ceil_proc, _),
+            serving(wm_cmd, f"http://127.0.0.1:{wm_port}/__admin/health", log=logs / "wiremock.log") as (
+                wm_proc,
+                _,
+            ),
+            serving(
+                ceiling_cmd,
+                f"http://127.0.0.1:{ceiling_port}/",
+                log=logs / "ceiling.log",
+                env={"BENCH_BODY": str(logs / "page50.json"), "PYTHONPATH": str(HERE)},
+            ) as (ceil_proc, _),
         ):
             wiremock = f"http://127.0.0.1:{wm_port}"
             ceiling = f"http://127.0.0.1:{ceiling_port}"
@@ -280,11 +343,15 @@ def main() -> None:
                     results[name].append(wrk(url, key=key, duration=args.duration))
             memory = {"mock": rss_mb(mock_proc.pid), "WireMock": rss_mb(wm_proc.pid)}
         report_throughput(results)
-        print(f"\nRSS per process (MB): mock {', '.join(f'{m:.0f}' for m in memory['mock'])}; "
-              f"WireMock {', '.join(f'{m:.0f}' for m in memory['WireMock'])}\n")
+        print(
+            f"\nRSS per process (MB): mock {', '.join(f'{m:.0f}' for m in memory['mock'])}; "
+            f"WireMock {', '.join(f'{m:.0f}' for m in memory['WireMock'])}\n"
+        )
         report_latency(mock, args.size, needles, args.latency_requests)
-        print(f"\nRSS per mock process after the latency runs (MB): "
-              f"{', '.join(f'{m:.0f}' for m in rss_mb(mock_proc.pid))}")
+        print(
+            f"\nRSS per mock process after the latency runs (MB): "
+            f"{', '.join(f'{m:.0f}' for m in rss_mb(mock_proc.pid))}"
+        )
     print(f"\nlogs: {logs}")
 
 
@@ -302,12 +369,16 @@ def report_throughput(results: dict[str, list[WrkResult]]) -> None:
         rps = _median(values, "rps")
         wm = wm1000 if "1000" in name else wm50
         versus_ceiling = "—" if "1000" in name else f"{rps / ceiling:.2f}"
-        print(f"| {name} | {rps:,.0f} | {_median(values, 'p50_ms'):.2f} | {_median(values, 'p99_ms'):.2f} | "
-              f"{rps / wm:.2f} | {versus_ceiling} | {sum(v.errors for v in values)} |")
+        print(
+            f"| {name} | {rps:,.0f} | {_median(values, 'p50_ms'):.2f} | {_median(values, 'p99_ms'):.2f} | "
+            f"{rps / wm:.2f} | {versus_ceiling} | {sum(v.errors for v in values)} |"
+        )
     unlimited = _median(results["mock, 50 leads"], "rps")
     limited = _median(results["mock, 50 leads, key with a daily limit"], "rps")
-    print(f"\nquota accounting costs {100 * (1 - limited / unlimited):.1f}% of throughput "
-          f"({limited:,.0f} vs {unlimited:,.0f} req/s)")
+    print(
+        f"\nquota accounting costs {100 * (1 - limited / unlimited):.1f}% of throughput "
+        f"({limited:,.0f} vs {unlimited:,.0f} req/s)"
+    )
 
 
 def report_latency(base: str, size: int, needles: list[str], requests: int) -> None:

@@ -38,9 +38,16 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """Both listings, or as much of them as could be read (``problem`` says why not all)."""
+
     everything: list[dict[str, Any]]  # archived=true, in the server's order
     default: list[dict[str, Any]]  # the default listing, in the server's order
     exchanges: list[Exchange]
+    problem: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.problem is None
 
     @property
     def archived_ids(self) -> frozenset[Any]:
@@ -68,18 +75,8 @@ def _differ(f: spec.Filter, query: spec.LeadQuery, base: list[dict[str, Any]]) -
     return any(f.must(query, lead) != f.may(query, lead) for lead in base)
 
 
-class SnapshotUnavailable(Exception):
-    """The full listing could not be read (too long, or the server broke paging).
-
-    ``exchanges`` are the requests made so far, for the checks to explain why.
-    """
-
-    def __init__(self, reason: str, exchanges: list[Exchange]) -> None:
-        super().__init__(reason)
-        self.exchanges = exchanges
-
-
-def _listing(target: Target, *, archived: bool) -> tuple[list[dict[str, Any]], list[Exchange]]:
+def _listing(target: Target, *, archived: bool) -> tuple[list[dict[str, Any]], list[Exchange], str | None]:
+    """One listing, page by page at limit 1000: its leads, the exchanges, and a problem if any."""
     leads: list[dict[str, Any]] = []
     exchanges: list[Exchange] = []
     base = spec.LeadQuery().with_(limit=PAGE_SIZE)
@@ -89,25 +86,29 @@ def _listing(target: Target, *, archived: bool) -> tuple[list[dict[str, Any]], l
         exchange = target.get(base.with_(page=page))
         exchanges.append(exchange)
         if exchange.status != 200 or not isinstance(exchange.body, dict):
-            raise SnapshotUnavailable(f"{exchange.describe()}: {exchange.text[:200]!r}", exchanges)
+            return leads, exchanges, f"{exchange.describe()}: {exchange.text[:200]!r}"
         leads.extend(exchange.leads)
         total = exchange.pagination.get("total")
         if isinstance(total, int) and total > MAX_PAGES * PAGE_SIZE:
-            raise SnapshotUnavailable(
-                f"the listing has {total} leads, more than {MAX_PAGES * PAGE_SIZE}", exchanges
+            return (
+                leads,
+                exchanges,
+                f"the listing has {total} leads, more than the {MAX_PAGES * PAGE_SIZE} read",
             )
         if not exchange.leads or not isinstance(total, int) or len(leads) >= total:
-            return leads, exchanges
+            return leads, exchanges, None
         if len(exchange.leads) != PAGE_SIZE:
-            raise SnapshotUnavailable(
-                f"{exchange.describe()}: {len(exchange.leads)} leads on a full page of limit {PAGE_SIZE}",
+            return (
+                leads,
                 exchanges,
+                f"{exchange.describe()}: {len(exchange.leads)} leads on a page of limit {PAGE_SIZE}",
             )
-    raise SnapshotUnavailable(f"the listing has more than {MAX_PAGES * PAGE_SIZE} leads", exchanges)
+    return leads, exchanges, f"the listing has more than {MAX_PAGES * PAGE_SIZE} leads"
 
 
 def take_snapshot(target: Target) -> Snapshot:
-    """Download both listings. Raises :class:`SnapshotUnavailable` if they cannot be read."""
-    everything, one = _listing(target, archived=True)
-    default, two = _listing(target, archived=False)
-    return Snapshot(everything, default, [*one, *two])
+    """Download both listings (a few requests at limit=1000). Whatever cannot be read is named
+    in ``problem``: the differential checks are then off, the other checks stay on."""
+    everything, one, problem = _listing(target, archived=True)
+    default, two, other = _listing(target, archived=False)
+    return Snapshot(everything, default, [*one, *two], problem or other)

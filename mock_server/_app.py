@@ -65,6 +65,7 @@ def create_app(config: MockConfig | None = None, **overrides: Any) -> Flask:
     Raises ``ValueError`` (or :class:`~mock_server.FixtureError`) for a bad configuration.
     """
     from mock_server._admin import admin
+    from mock_server._pages import pages
 
     if config is None:
         config = MockConfig(**overrides)
@@ -74,6 +75,7 @@ def create_app(config: MockConfig | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__, root_path=str(Path(__file__).parent))
     app.extensions[EXTENSION] = rt
     app.register_blueprint(admin)
+    app.register_blueprint(pages)
     app.before_request(_preflight)
     app.after_request(_cors)
     app.register_error_handler(ApiError, _render_error)

@@ -3,13 +3,19 @@ and the server-wide scenario.
 
 Quota spending is one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement: SQLite runs
 it under its write lock, so a key with limit L gets exactly L successes however many threads
-and processes ask at once.
+and processes ask at once. Writers queue on a lock of their own first (a thread lock, then
+``flock`` on a file beside the database): SQLite's own busy handler waits by sleeping in
+steps of milliseconds, which under load cost more than half the throughput.
 """
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +70,9 @@ class SharedState:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
+        self._thread_lock = threading.Lock()
+        self._lock_file = open(self.path + ".lock", "a+b")  # noqa: SIM115 (lives as long as the state)
+        weakref.finalize(self, self._lock_file.close)
         conn = self._conn()
         conn.execute("PRAGMA page_size = 512")  # small pages: each quota write logs less (new files only)
         conn.execute("PRAGMA journal_mode = WAL")
@@ -77,9 +86,15 @@ class SharedState:
             self._local.conn = conn
         return conn
 
-    def version(self) -> int:
-        """Changes whenever another connection commits: the cheap "anything new?" test."""
-        return int(self._conn().execute("PRAGMA data_version").fetchone()[0])
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        """One writer at a time, across threads and processes, woken as soon as it is free."""
+        with self._thread_lock:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     # -- quotas -----------------------------------------------------------------------------
 
@@ -91,7 +106,8 @@ class SharedState:
             return Quota(True, None, None, reset)
         if key.exhausted or limit == 0:
             return Quota(False, limit, 0, reset)
-        row = self._conn().execute(_SPEND, (key.key, now.date().isoformat(), limit)).fetchone()
+        with self._writer():
+            row = self._conn().execute(_SPEND, (key.key, now.date().isoformat(), limit)).fetchone()
         if row is None:
             return Quota(False, limit, 0, reset)
         return Quota(True, limit, limit - int(row[0]), reset)

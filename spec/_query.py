@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import unquote_to_bytes
 
-from spec._rules import DEFAULT_LIMIT, DEFAULT_PAGE, MAX_LIMIT, MAX_TEXT_LENGTH
+from spec._rules import DEFAULT_LIMIT, DEFAULT_PAGE, MAX_LIMIT, MAX_PAGE, MAX_TEXT_LENGTH
 
-_INTEGER = re.compile(r"[0-9]{1,9}")
+_INTEGER = re.compile(r"[0-9]{1,10}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -86,13 +86,12 @@ def _boolean(name: str, raw: str) -> bool:
     raise ParameterError(name, f"Invalid value for '{name}': {_show(raw)}. Give true or false.")
 
 
-def _integer(name: str, raw: str, *, low: int, high: int | None) -> int:
-    if _INTEGER.fullmatch(raw):
-        value = int(raw)
-        if value >= low and (high is None or value <= high):
-            return value
-    allowed = f"from {low} to {high}" if high is not None else f"of {low} or more"
-    raise ParameterError(name, f"Invalid value for '{name}': {_show(raw)}. Give an integer {allowed}.")
+def _integer(name: str, raw: str, *, low: int, high: int) -> int:
+    if _INTEGER.fullmatch(raw) and low <= int(raw) <= high:
+        return int(raw)
+    raise ParameterError(
+        name, f"Invalid value for '{name}': {_show(raw)}. Give an integer from {low} to {high}."
+    )
 
 
 def _text(name: str, raw: str, *, max_length: int) -> str | None:
@@ -118,7 +117,7 @@ _Parser = Callable[[str, str], object]
 PARAMETERS: Final[dict[str, _Parser]] = {
     "archived": _boolean,
     "limit": lambda n, r: _integer(n, r, low=1, high=MAX_LIMIT),
-    "page": lambda n, r: _integer(n, r, low=1, high=None),
+    "page": lambda n, r: _integer(n, r, low=1, high=MAX_PAGE),
     "search": lambda n, r: _text(n, r, max_length=MAX_TEXT_LENGTH),
     "stage": lambda n, r: _text(n, r, max_length=MAX_TEXT_LENGTH),
     "tags": lambda n, r: _text(n, r, max_length=4 * MAX_TEXT_LENGTH),

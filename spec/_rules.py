@@ -16,6 +16,8 @@ Kind = Literal["documented", "assumed"]
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 1000
 DEFAULT_PAGE: Final = 1
+#: The page is silent on a maximum page; the mock accepts up to this one (assumed).
+MAX_PAGE: Final = 1_000_000_000
 DAILY_REQUEST_LIMIT: Final = 1000
 REQUIRED_SCOPE: Final = "leads:read"
 API_KEY_HEADER: Final = "x-api-key"
@@ -160,6 +162,12 @@ _RULES: Final = (
         "A bad parameter value (limit outside 1..1000, page < 1, a non-integer number, archived"
         " not true/false, a value too long or with control characters, a parameter given twice):"
         " 400 VALIDATION_ERROR naming the parameter and what it accepts.",
+    ),
+    Rule(
+        "request.unknown_parameters",
+        "assumed",
+        "Query parameters the page does not document are ignored (a cache-buster such as _=123"
+        " does not break a request). Schemathesis' negative mode reads them as invalid; we do not.",
     ),
     Rule(
         "error.order",

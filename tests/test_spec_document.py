@@ -25,15 +25,18 @@ def test_document__servers_and_security() -> None:
     assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "x-api-key")
 
 
+NO_CONTROL = "^[^\\x00-\\x1f\\x7f]*$"
+
+
 @pytest.mark.parametrize(
     ("name", "schema"),
     [
         ("archived", {"type": "boolean", "default": False}),
         ("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}),
-        ("page", {"type": "integer", "minimum": 1, "default": 1}),
-        ("search", {"type": "string", "maxLength": 256}),
-        ("stage", {"type": "string", "maxLength": 256}),
-        ("tags", {"type": "string", "maxLength": 1024}),
+        ("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000_000, "default": 1}),
+        ("search", {"type": "string", "maxLength": 256, "pattern": NO_CONTROL}),
+        ("stage", {"type": "string", "maxLength": 256, "pattern": NO_CONTROL}),
+        ("tags", {"type": "string", "maxLength": 1024, "pattern": NO_CONTROL}),
     ],
 )
 def test_parameter__as_documented(name: str, schema: dict[str, Any]) -> None:
@@ -97,3 +100,28 @@ def test_response_schema__is_valid_2020_12(status: int) -> None:
 def test_component_schema__unknown_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="known: LeadList"):
         spec.component_schema("Leads")
+
+
+@pytest.mark.parametrize("name", ["search", "stage", "tags", "limit", "page", "archived"])
+def test_parameter_schema__agrees_with_the_parser(name: str) -> None:
+    """What the schema allows, the parser accepts, and the reverse, on the edge values."""
+    from jsonschema import Draft202012Validator
+
+    schema = spec.parameter(name)["schema"]
+    validator = Draft202012Validator(schema)
+    samples = {
+        "search": ["a", "x" * 256, "x" * 257, "a\x00b", "é🙂"],
+        "stage": ["won", "x" * 257, "\t"],
+        "tags": ["a,b", "x" * 1025, "a\nb"],
+        "limit": [0, 1, 1000, 1001],
+        "page": [0, 1, 1_000_000_000, 1_000_000_001],
+        "archived": [True, False],
+    }[name]
+    for value in samples:
+        raw = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        try:
+            spec.parse_query([(name, raw)])
+            accepted = True
+        except spec.ParameterError:
+            accepted = False
+        assert accepted == validator.is_valid(value), (name, value)

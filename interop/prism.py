@@ -1,0 +1,113 @@
+"""Prism on our contract: it loads spec/openapi.yaml and serves the page's examples, and our
+contract suite, pointed at it, names the rules a static example server must break.
+
+    python interop/prism.py        (make interop installs Prism first)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+import spec
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PRISM = HERE / ".cache" / "node_modules" / ".bin" / "prism"
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"prism exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise SystemExit(f"prism did not answer on {url} within {STARTUP_SECONDS} s")
+
+
+def main() -> int:
+    if not PRISM.exists():
+        raise SystemExit("Prism is not installed: run `make interop`")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (HERE / ".cache" / "prism.log").open("wb")
+    process = subprocess.Popen(
+        [str(PRISM), "mock", "--host", "127.0.0.1", "--port", str(port), spec.document_path()],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for(f"{base}/leads", process)
+        page = httpx.get(f"{base}/leads", headers={"x-api-key": "any-key"}, timeout=10)
+        example = spec.response_examples(200)["page"]
+        print(
+            f"1. Prism loaded spec/openapi.yaml and serves the page's example: "
+            f"{'yes' if page.json() == example else 'NO'} (status {page.status_code})"
+        )
+        forced = httpx.get(f"{base}/leads", headers={"x-api-key": "k", "Prefer": "code=429"}, timeout=10)
+        print(
+            f"   Prefer: code=429 gives the documented 429 body: "
+            f"{'yes' if forced.json() == spec.response_examples(429)['rateLimitExceeded'] else 'NO'}"
+        )
+        print("\n2. The contract suite against Prism (a static example server):\n")
+        suite = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(ROOT / "contract_tests"),
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                "--tb=line",
+                "-o",
+                "console_output_style=classic",
+                "--base-url",
+                base,
+                "--api-key",
+                "prism-demo-key",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=ROOT,
+        )
+        rules = Counter(r for r in re.findall(r"\[([a-z_.]+)\] ", suite.stdout) if r in spec.RULES)
+        failed = re.findall(r"^FAILED (\S+)", suite.stdout, flags=re.MULTILINE)
+        for rule_id, count in rules.most_common():
+            print(f"   [{rule_id}] {spec.rule(rule_id).statement} ({count} test(s))")
+        tail = [line for line in suite.stdout.splitlines() if "requests used" in line or " in " in line][-2:]
+        print(f"\n   {len(failed)} checks failed; " + "; ".join(line.strip("= ") for line in tail))
+        if page.json() != example or suite.returncode == 0 or not rules:
+            print("\nUNEXPECTED: Prism should serve the example and our suite should fail it.")
+            return 1
+        return 0
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+        log.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Pages for people: the interactive API reference (``/docs``, Swagger UI from the
+flask-swagger-ui package, so it works offline) and the admin dashboard (``/__admin``)."""
+
+from __future__ import annotations
+
+import copy
+from importlib.resources import files
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, render_template, request, send_from_directory
+
+import spec
+from mock_server._app import json_response, runtime
+from mock_server._keys import DEMO_KEYS
+
+pages = Blueprint("pages", __name__, template_folder="templates")
+_SWAGGER_DIST = str(files("flask_swagger_ui") / "dist")
+
+
+@pages.get("/docs")
+@pages.get("/docs/")
+def docs() -> str:
+    keys = list(runtime().config.keys)
+    demo = [k for k in keys if k in DEMO_KEYS]
+    return render_template("docs.html", demo_keys=demo)
+
+
+@pages.get("/docs/assets/<path:name>")
+def docs_asset(name: str) -> Response:
+    return send_from_directory(_SWAGGER_DIST, name)
+
+
+@pages.get("/openapi.json")
+def openapi() -> Response:
+    """The contract, with this mock listed first among the servers so "Try it out" calls it."""
+    document: dict[str, Any] = copy.deepcopy(spec.load_document())
+    document["servers"] = [
+        {"url": request.host_url.rstrip("/"), "description": "This mock"},
+        *document["servers"],
+    ]
+    return json_response(orjson.dumps(document))
+
+
+@pages.get("/__admin")
+@pages.get("/__admin/")
+def dashboard() -> str:
+    return render_template("admin.html")

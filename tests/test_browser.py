@@ -1,0 +1,123 @@
+"""The pages, in a real browser: headless Chromium from Debian's packages, driven by Selenium
+with the system chromedriver (no browser download). `make test` installs both first."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from mock_server import create_app
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+if not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"):
+    pytest.skip("Chromium is not installed: `make browser-deps` installs it", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+WAIT_SECONDS = 20
+
+
+@pytest.fixture(scope="module")
+def app() -> Flask:
+    return create_app(leads=80, seed=3)
+
+
+@pytest.fixture(scope="module")
+def server(app: Flask) -> Iterator[str]:
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(WAIT_SECONDS)
+    yield driver
+    driver.quit()
+
+
+def _wait(browser: webdriver.Chrome) -> WebDriverWait:  # type: ignore[type-arg]
+    return WebDriverWait(browser, WAIT_SECONDS)
+
+
+def _execute(browser: webdriver.Chrome) -> str:
+    """Press Execute on GET /leads and return the status Swagger UI shows for the live answer."""
+    browser.find_element(By.CSS_SELECTOR, ".opblock-get .execute").click()
+    cell = _wait(browser).until(
+        ec.visibility_of_element_located(
+            (By.CSS_SELECTOR, ".opblock-get .live-responses-table tbody .response-col_status")
+        )
+    )
+    return str(cell.text.strip())
+
+
+def test_docs__try_get_leads_with_a_demo_key(server: str, browser: webdriver.Chrome) -> None:
+    browser.get(f"{server}/docs")
+    summary = _wait(browser).until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, ".opblock-get .opblock-summary"))
+    )
+    summary.click()
+    _wait(browser).until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".opblock-get .execute")))
+    assert _execute(browser) == "200"
+    answer = browser.find_element(By.CSS_SELECTOR, ".opblock-get .live-responses-table .highlight-code")
+    assert '"pagination"' in answer.text and '"status": "success"' in answer.text
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", answer)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "docs.png"))
+
+    Select(browser.find_element(By.ID, "demo-key")).select_by_value("demo-key-no-scope")
+    browser.find_element(By.CSS_SELECTOR, ".opblock-get .btn-clear").click()
+    _wait(browser).until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".opblock-get .execute")))
+    assert _execute(browser) == "403"
+
+
+def test_admin__shows_state_and_switches_a_scenario(server: str, browser: webdriver.Chrome) -> None:
+    httpx.get(f"{server}/leads?limit=3", headers={"x-api-key": "demo-key"}, timeout=5)
+    browser.get(f"{server}/__admin")
+    _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "leads"), "80"))
+    _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "requests"), "limit=3"))
+    quotas = browser.find_element(By.ID, "quotas").text
+    assert "demo-key leads:read 1000" in quotas and "demo-key-exhausted leads:read 1000 1000 0" in quotas
+
+    browser.find_element(By.ID, "scenario-429").click()
+    _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "scenario"), "429"))
+    assert httpx.get(f"{server}/leads", headers={"x-api-key": "demo-key"}, timeout=5).status_code == 429
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "admin.png"))
+
+    browser.find_element(By.ID, "scenario-off").click()
+    _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "scenario"), "off"))
+    browser.find_element(By.ID, "reset-quotas").click()
+    _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "message"), "quotas reset"))
+    assert httpx.get(f"{server}/leads", headers={"x-api-key": "demo-key"}, timeout=5).status_code == 200
