@@ -267,26 +267,34 @@ def first_out_of_order(leads: Iterable[dict[str, Any]]) -> tuple[dict[str, Any],
     return None
 
 
-@check
-def leads_satisfy_the_filters(ctx: Context, ex: Exchange) -> None:
-    if not _is_page(ex):
-        return
-    for lead in ex.leads:
-        for f in spec.FILTERS:
-            if f.parameter == "archived" and ctx.snapshot is not None:
-                continue  # judged against the server's own default listing (see matches_the_model)
+def _filter_check(f: spec.Filter) -> Check:
+    """The check that every lead of a page satisfies filter ``f`` (its documented bounds)."""
+
+    def check(ctx: Context, ex: Exchange) -> None:
+        if not _is_page(ex) or (f.parameter == "archived" and ctx.snapshot is not None):
+            return  # with the whole listing known, archived is judged by matches_the_model
+        for lead in ex.leads:
             if not f.may(ex.query, lead):
                 shown = {k: lead.get(k) for k in (f.parameter, *spec.SEARCH_FIELDS) if k in lead}
                 ctx.fail(
                     f.rule_id, ex, f"{_lead_label(lead)} with {_short(shown)}", spec.rule(f.rule_id).statement
                 )
-            elif not f.exact(ex.query, lead) and f.assumed_rule_id:
+                return
+            if not f.exact(ex.query, lead) and f.assumed_rule_id:
                 ctx.fail(
                     f.assumed_rule_id,
                     ex,
                     f"{_lead_label(lead)} matched by a looser reading",
                     spec.rule(f.assumed_rule_id).statement,
                 )
+                return
+
+    check.__name__ = f"leads_satisfy_{f.parameter}"
+    return check
+
+
+for _filter in spec.FILTERS:
+    check(_filter_check(_filter))
 
 
 # -- one page against the whole listing (the differential check) ------------------------------
@@ -373,9 +381,29 @@ def describe(query: spec.LeadQuery) -> str:
     return "&".join(f"{k}={v}" for k, v in params.items()) or "no filter"
 
 
+class ContractFailures(AssertionError):
+    """One response breaks several rules; ``failures`` has each, in check order."""
+
+    def __init__(self, failures: list[ContractFailure]) -> None:
+        self.failures = failures
+        super().__init__(
+            f"{len(failures)} rules broken by one response:\n\n" + "\n\n".join(map(str, failures))
+        )
+
+
 def check_exchange(ctx: Context, exchange: Exchange, *, only: Iterable[str] | None = None) -> None:
-    """Run the registered checks (or ``only`` those) on one exchange."""
-    names = list(CHECKS) if only is None else list(only)
-    for name in names:
-        CHECKS[name](ctx, exchange)
+    """Run the registered checks (or ``only`` those) on one exchange.
+
+    Raises :class:`ContractFailure` for a broken rule, :class:`ContractFailures` for several.
+    """
+    failures: list[ContractFailure] = []
+    for name in list(CHECKS) if only is None else only:
+        try:
+            CHECKS[name](ctx, exchange)
+        except ContractFailure as failure:
+            failures.append(failure)
     ctx.checked += 1
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise ContractFailures(failures)
