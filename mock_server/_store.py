@@ -25,7 +25,7 @@ import orjson
 
 import spec
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 _SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters
 _CACHE_SIZE: Final = 2048
 _BATCH: Final = 5000
@@ -45,9 +45,16 @@ CREATE UNIQUE INDEX leads_active ON leads (active_pos) WHERE active_pos IS NOT N
 CREATE INDEX leads_stage ON leads (stage, archived, pos);
 CREATE TABLE lead_tags (tag TEXT NOT NULL, archived INTEGER NOT NULL, pos INTEGER NOT NULL,
                         PRIMARY KEY (tag, archived, pos)) WITHOUT ROWID;
+-- Two search indexes: rowid = pos over every lead, and rowid = active_pos over the leads that
+-- are not archived, so that the usual query (archived hidden) counts in the index alone.
 CREATE VIRTUAL TABLE lead_search USING fts5 (
     name, email, phone, tokenize = 'trigram case_sensitive 1'
 );
+CREATE VIRTUAL TABLE active_search USING fts5 (
+    name, email, phone, tokenize = 'trigram case_sensitive 1'
+);
+-- How many leads have each (archived, stage, tag_bits): counts without search, in a few rows.
+CREATE TABLE counts (archived INTEGER NOT NULL, stage TEXT, tag_bits INTEGER NOT NULL, n INTEGER NOT NULL);
 """
 
 Progress = Callable[[int], None]
@@ -83,23 +90,33 @@ def _tags(query: spec.LeadQuery, bits: Mapping[str, int]) -> _Where | None:
     return _Where("(" + " OR ".join(p.sql for p in parts) + ")", tuple(x for p in parts for x in p.params))
 
 
-def _search(query: spec.LeadQuery, bits: Mapping[str, int]) -> _Where | None:
+def _search_index(query: spec.LeadQuery) -> tuple[str, str]:
+    """The search index for ``query`` and the ``leads`` column its rowids are."""
+    return ("lead_search", "pos") if query.archived else ("active_search", "active_pos")
+
+
+def _driven_by(index: str, column: str) -> str:
+    # CROSS JOIN keeps the search index as the outer loop: SQLite's planner may otherwise probe
+    # the index once per lead (seconds at a million leads instead of milliseconds).
+    return f"{index} s CROSS JOIN leads l ON l.{column} = s.rowid"
+
+
+def _search_match(query: spec.LeadQuery) -> _Where | None:
+    """The search as a condition on the search index (``s``) that drives the query."""
     if query.search is None:
         return None
+    index, _ = _search_index(query)
     # The index holds lower-cased text, so matching is exactly spec's case-insensitive reading.
     needle = query.search.lower()
     if len(needle) >= _SHORT_SEARCH:
-        phrase = '"' + needle.replace('"', '""') + '"'
-        return _Where("pos IN (SELECT rowid FROM lead_search WHERE lead_search MATCH ?)", (phrase,))
-    sql = "pos IN (SELECT rowid FROM lead_search WHERE instr(name, ?) OR instr(email, ?) OR instr(phone, ?))"
-    return _Where(sql, (needle, needle, needle))
+        return _Where(f"{index} MATCH ?", ('"' + needle.replace('"', '""') + '"',))
+    return _Where("(instr(name, ?) OR instr(email, ?) OR instr(phone, ?))", (needle, needle, needle))
 
 
 _FILTERS: Final[dict[str, _Filter]] = {
     "archived": _archived,
     "stage": _stage,
     "tags": _tags,
-    "search": _search,
 }
 
 
@@ -174,7 +191,7 @@ class LeadStore:
         with self._lock:
             conn = self._conn
             conn.execute("PRAGMA synchronous = OFF")
-            for table in ("meta", "leads", "bodies", "lead_tags", "lead_search"):
+            for table in ("meta", "leads", "bodies", "lead_tags", "lead_search", "active_search", "counts"):
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
             conn.executescript(_DDL)
             conn.execute("BEGIN")
@@ -191,6 +208,9 @@ class LeadStore:
                         progress(count)
             active = self._insert(batch, count, active)
             count += len(batch)
+            conn.execute(
+                "INSERT INTO counts SELECT archived, stage, tag_bits, count(*) FROM leads GROUP BY 1, 2, 3"
+            )
             conn.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
                 [
@@ -222,6 +242,7 @@ class LeadStore:
         bodies: list[tuple[int, bytes]] = []
         tags: list[tuple[str, int, int]] = []
         texts: list[tuple[Any, ...]] = []
+        active_texts: list[tuple[Any, ...]] = []
         for offset, lead in enumerate(batch):
             pos = start + offset
             archived = spec.is_archived(lead)
@@ -231,14 +252,18 @@ class LeadStore:
             bodies.append((pos, orjson.dumps(lead)))
             active += not archived
             tags.extend((tag, int(archived), pos) for tag in lead_tags)
-            texts.append(
-                (pos, _lower(lead.get("name")), _lower(lead.get("email")), _lower(lead.get("phone")))
-            )
+            text = (_lower(lead.get("name")), _lower(lead.get("email")), _lower(lead.get("phone")))
+            texts.append((pos, *text))
+            if not archived:
+                active_texts.append((active - 1, *text))
         self._conn.executemany("INSERT INTO leads VALUES (?, ?, ?, ?, ?)", rows)
         self._conn.executemany("INSERT INTO bodies VALUES (?, ?)", bodies)
         self._conn.executemany("INSERT INTO lead_tags VALUES (?, ?, ?)", tags)
         self._conn.executemany(
             "INSERT INTO lead_search (rowid, name, email, phone) VALUES (?, ?, ?, ?)", texts
+        )
+        self._conn.executemany(
+            "INSERT INTO active_search (rowid, name, email, phone) VALUES (?, ?, ?, ?)", active_texts
         )
         return active
 
@@ -276,6 +301,28 @@ class LeadStore:
             self._cache[key] = body
         return body
 
+    def _count_sql(self, query: spec.LeadQuery, where: str, search: str | None) -> str:
+        """The cheapest exact count: a few rows of ``counts`` when there is no search and every
+        tag has a bit; the search index alone for a search on its own; else a join."""
+        if search is None:
+            if all(t in self._bits for t in query.tag_list):
+                return f"SELECT coalesce(sum(n), 0) FROM counts WHERE {where}"
+            return f"SELECT count(*) FROM leads WHERE {where}"
+        index, column = _search_index(query)
+        if where == "1":
+            return f"SELECT count(*) FROM {index} WHERE {search}"
+        return f"SELECT count(*) FROM {_driven_by(index, column)} WHERE {search} AND {where}"
+
+    def _page_sql(self, query: spec.LeadQuery, where: str, search: str | None) -> str:
+        """The positions of one page, walked in order from the most selective side."""
+        if search is None:
+            return f"SELECT pos FROM leads WHERE {where} ORDER BY pos LIMIT ? OFFSET ?"
+        index, column = _search_index(query)
+        return (
+            f"SELECT l.pos FROM {_driven_by(index, column)} WHERE {search} AND {where}"
+            " ORDER BY s.rowid LIMIT ? OFFSET ?"
+        )
+
     def _render(self, query: spec.LeadQuery) -> bytes:
         offset, limit = query.offset, query.limit
         with self._lock:
@@ -288,21 +335,29 @@ class LeadStore:
                     (offset, offset + limit),
                 ).fetchall()
             else:
-                wheres = [w for f in _FILTERS.values() if (w := f(query, self._bits)) is not None]
-                where = " AND ".join(w.sql for w in wheres)
-                params = tuple(p for w in wheres for p in w.params)
+                # A search drives the query from its index (which holds only the leads of the
+                # listing asked for); the other filters check its hits.
+                search = _search_match(query)
+                wheres = [
+                    w
+                    for name, f in _FILTERS.items()
+                    if not (search and name == "archived") and (w := f(query, self._bits)) is not None
+                ]
+                where = " AND ".join(w.sql for w in wheres) or "1"
+                params = (*(search.params if search else ()), *(p for w in wheres for p in w.params))
+                search_sql = search.sql if search else None
                 filters = (query.archived, query.search, query.stage, query.tag_list)
                 cached = self._counts.get(filters)
                 if cached is None:
-                    sql = f"SELECT count(*) FROM leads WHERE {where}"
+                    sql = self._count_sql(query, where, search_sql)
                     cached = int(self._conn.execute(sql, params).fetchone()[0])
                     if len(self._counts) >= _CACHE_SIZE:
                         self._counts.clear()
                     self._counts[filters] = cached
                 total = cached
                 rows = self._conn.execute(
-                    f"SELECT b.body FROM (SELECT pos FROM leads WHERE {where}"
-                    " ORDER BY pos LIMIT ? OFFSET ?) p JOIN bodies b ON b.pos = p.pos ORDER BY p.pos",
+                    f"SELECT b.body FROM ({self._page_sql(query, where, search_sql)}) p"
+                    " JOIN bodies b ON b.pos = p.pos ORDER BY p.pos",
                     (*params, limit, offset),
                 ).fetchall()
         window = spec.page_window(total, page=query.page, limit=limit)
