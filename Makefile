@@ -44,7 +44,7 @@ contract: $(STAMP) ## Check a live server: make contract BASE_URL=https://... AP
 
 bench: $(STAMP) ## Benchmark the mock beside WireMock (SIZE=1000000 for a million leads, DURATION=s)
 	bash bench/setup.sh
-	$(BIN)/python bench/run.py --size $(SIZE) --duration $(DURATION)
+	$(BIN)/python -u bench/run.py --size $(SIZE) --duration $(DURATION)
 
 interop: $(STAMP) ## Prism (npm) on our spec, and our contract suite against Prism
 	@test -x interop/.cache/node_modules/.bin/prism || \
