@@ -141,43 +141,36 @@ def _is_page(ex: Exchange) -> bool:
     return ex.status == 200 and ex.key_name == "main" and isinstance(ex.body, dict)
 
 
+#: (parameter, rule when it was sent, default when it was not, rule for that default)
+_ECHOED: Final = (
+    ("page", "page.one_based", spec.DEFAULT_PAGE, "page.default_page"),
+    ("limit", "page.limit_max", spec.DEFAULT_LIMIT, "page.default_limit"),
+)
+
+
 @check
 def echoes_page_and_limit(ctx: Context, ex: Exchange) -> None:
     if not _is_page(ex):
         return
-    page, limit = ex.pagination.get("page"), ex.pagination.get("limit")
-    if "page" in ex.query.given:
-        ctx.expect(
-            page == ex.query.page,
-            "page.one_based",
-            ex,
-            f"pagination.page = {page!r}",
-            f"page echoes the page asked for ({ex.query.page})",
-        )
-    else:
-        ctx.expect(
-            page == spec.DEFAULT_PAGE,
-            "page.default_page",
-            ex,
-            f"pagination.page = {page!r}",
-            "without page, page 1",
-        )
-    if "limit" in ex.query.given:
-        ctx.expect(
-            limit == ex.query.limit,
-            "page.limit_max",
-            ex,
-            f"pagination.limit = {limit!r}",
-            f"limit echoes the limit asked for ({ex.query.limit})",
-        )
-    else:
-        ctx.expect(
-            limit == spec.DEFAULT_LIMIT,
-            "page.default_limit",
-            ex,
-            f"pagination.limit = {limit!r}",
-            f"without limit, {spec.DEFAULT_LIMIT} per page",
-        )
+    for name, rule_id, default, default_rule_id in _ECHOED:
+        echoed = ex.pagination.get(name)
+        if name in ex.query.given:
+            sent = getattr(ex.query, name)
+            ctx.expect(
+                echoed == sent,
+                rule_id,
+                ex,
+                f"pagination.{name} = {echoed!r}",
+                f"{name} echoes the {name} asked for ({sent})",
+            )
+        else:
+            ctx.expect(
+                echoed == default,
+                default_rule_id,
+                ex,
+                f"pagination.{name} = {echoed!r}",
+                f"without {name}, {name} {default}",
+            )
 
 
 @check

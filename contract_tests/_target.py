@@ -87,18 +87,10 @@ class Target:
     no_scope_key: Secret | None = None
     exhausted_key: Secret | None = None
     budget: int | None = LIVE_BUDGET
-    local: bool = False
     used: int = 0
     path: str = "/leads"
     exchanges: list[Exchange] = field(default_factory=list, repr=False)
     stopped: str | None = None  # once set, no further request is sent
-
-    @property
-    def remaining(self) -> int | None:
-        return None if self.budget is None else self.budget - self.used
-
-    def can_afford(self, requests: int) -> bool:
-        return self.budget is None or self.used + requests <= self.budget
 
     def get(
         self,
@@ -176,7 +168,6 @@ def in_process_target(*, leads: int, seed: int) -> Target:
         no_scope_key=Secret("demo-key-no-scope"),
         exhausted_key=Secret("demo-key-exhausted"),
         budget=None,
-        local=True,
     )
 
 
@@ -198,7 +189,3 @@ def url_target(
         exhausted_key=Secret(exhausted_key) if exhausted_key else None,
         budget=budget,
     )
-
-
-def describe_query(params: Mapping[str, Any]) -> str:
-    return urlencode(params) or "(no parameters)"

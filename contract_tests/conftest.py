@@ -176,7 +176,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     write = terminalreporter.write_line
     terminalreporter.section("rotor contract summary")
     budget = f" of a budget of {tgt.budget}" if tgt.budget is not None else ""
-    write(f"target: {tgt.label}; requests used: {tgt.used}{budget}")
+    checked = sum(ctx.checked for ctx in config.stash.get(_CONTEXTS, []))
+    write(f"target: {tgt.label}; requests used: {tgt.used}{budget}; responses checked: {checked}")
     stopped = config.stash.get(_STOPPED, None)
     if stopped:
         write(f"INCONCLUSIVE: {stopped}", red=True)

@@ -5,8 +5,9 @@ the newest-first listing, and ``active_pos`` its position among the leads that a
 archived. So an unfiltered page is a range read, and every filtered page is an index walk in
 rowid order. Each lead is serialized once, at load, into ``bodies``; the ``leads`` table keeps
 only what filters read, so that walking it stays cheap at a million rows. Tags are also a bit
-mask (``tag_bits``) over the 62 most common tags, so any-of several tags is one test per row.
-Totals are cached per filter (they do not depend on the page), pages per query.
+mask (``tag_bits``) over the first 62 distinct tags, so any-of several tags is one test per
+row. Without a search, totals come from ``counts`` (a few rows per stage and tag set); a search
+drives the query from a trigram index. Totals are cached per filter, pages per query.
 
 Filters are small SQL fragments in one table (``_FILTERS``), mirroring ``spec.FILTERS``; a
 property test holds the two to the same answers.
@@ -25,7 +26,7 @@ import orjson
 
 import spec
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 _SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters
 _CACHE_SIZE: Final = 2048
 _BATCH: Final = 5000
@@ -43,8 +44,8 @@ CREATE TABLE leads (
 CREATE TABLE bodies (pos INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE UNIQUE INDEX leads_active ON leads (active_pos) WHERE active_pos IS NOT NULL;
 CREATE INDEX leads_stage ON leads (stage, archived, pos);
-CREATE TABLE lead_tags (tag TEXT NOT NULL, archived INTEGER NOT NULL, pos INTEGER NOT NULL,
-                        PRIMARY KEY (tag, archived, pos)) WITHOUT ROWID;
+-- Every tag of every lead; filters read it only for tags beyond the 62 with a bit.
+CREATE TABLE lead_tags (tag TEXT NOT NULL, pos INTEGER NOT NULL, PRIMARY KEY (tag, pos)) WITHOUT ROWID;
 -- Two search indexes: rowid = pos over every lead, and rowid = active_pos over the leads that
 -- are not archived, so that the usual query (archived hidden) counts in the index alone.
 CREATE VIRTUAL TABLE lead_search USING fts5 (
@@ -240,7 +241,7 @@ class LeadStore:
     def _insert(self, batch: list[spec.Lead], start: int, active: int) -> int:
         rows: list[tuple[Any, ...]] = []
         bodies: list[tuple[int, bytes]] = []
-        tags: list[tuple[str, int, int]] = []
+        tags: list[tuple[str, int]] = []
         texts: list[tuple[Any, ...]] = []
         active_texts: list[tuple[Any, ...]] = []
         for offset, lead in enumerate(batch):
@@ -251,14 +252,14 @@ class LeadStore:
             rows.append((pos, None if archived else active, int(archived), stage, self._tag_bits(lead_tags)))
             bodies.append((pos, orjson.dumps(lead)))
             active += not archived
-            tags.extend((tag, int(archived), pos) for tag in lead_tags)
+            tags.extend((tag, pos) for tag in lead_tags)
             text = (_lower(lead.get("name")), _lower(lead.get("email")), _lower(lead.get("phone")))
             texts.append((pos, *text))
             if not archived:
                 active_texts.append((active - 1, *text))
         self._conn.executemany("INSERT INTO leads VALUES (?, ?, ?, ?, ?)", rows)
         self._conn.executemany("INSERT INTO bodies VALUES (?, ?)", bodies)
-        self._conn.executemany("INSERT INTO lead_tags VALUES (?, ?, ?)", tags)
+        self._conn.executemany("INSERT INTO lead_tags VALUES (?, ?)", tags)
         self._conn.executemany(
             "INSERT INTO lead_search (rowid, name, email, phone) VALUES (?, ?, ?, ?)", texts
         )

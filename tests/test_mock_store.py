@@ -140,3 +140,14 @@ def test_store__agrees_with_the_spec_model(leads: list[dict[str, Any]], data: st
             "page": query.page,
             "total": expected.total,
         }
+
+
+def test_store__tags_beyond_the_bit_mask_still_filter() -> None:
+    leads = [_lead(i, f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z", tags=[f"t{i}"]) for i in range(70)]
+    store = _store(leads)
+    for raw in ("t69", "t1,t69", "t65,t66,nope"):
+        query = spec.parse_query([("tags", raw), ("limit", "100")])
+        body = orjson.loads(store.page(query))
+        expected = spec.apply(query, leads)
+        assert [lead["id"] for lead in body["data"]] == [lead["id"] for lead in expected.data], raw
+        assert body["pagination"]["total"] == expected.total
