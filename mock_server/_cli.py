@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -131,8 +132,6 @@ def serve(
     workers: int,
 ) -> None:
     """Serve the mock on a production WSGI server (granian)."""
-    from granian import Granian
-
     _check_port_free(host, port)
     state_dir = tempfile.mkdtemp(prefix="rotor-mock-")
     config = MockConfig(
@@ -150,6 +149,15 @@ def serve(
             build_store(config, progress=lambda done: bar.update(done - bar.pos)).close()
     _banner(config, host, port)
     os.environ[CONFIG_ENV] = orjson.dumps(config.to_json()).decode()
+    try:
+        _run(host, port, workers)
+    finally:
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def _run(host: str, port: int, workers: int) -> None:
+    from granian import Granian
+
     Granian(
         "mock_server._serve:app_from_env",
         factory=True,
