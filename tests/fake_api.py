@@ -18,6 +18,7 @@ import httpx
 
 import spec
 from mock_server._data import generate_leads
+from tests.paths import locate
 
 Lead = dict[str, Any]
 KEYS = {"good-key-0123456789": "ok", "scopeless-key-0123456": "no-scope", "spent-key-0123456789": "exhausted"}
@@ -236,16 +237,11 @@ def _like(query: spec.LeadQuery, lead: Lead) -> bool:
 
 def _set_field(path: str, value: Any) -> Callable[..., Any]:
     def finish(self: FakeApi, query: spec.LeadQuery, body: dict[str, Any]) -> Any:
-        node: Any = body
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        if isinstance(node, list) and not node:
+        try:
+            node, key = locate(body, path)
+        except IndexError:  # an empty page has no lead to break
             return body
-        if isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
+        node[key] = value
         return body
 
     return finish

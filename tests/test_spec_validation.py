@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import spec
+from tests.paths import locate
 from tests.reference import page_bodies
 
 PAGE_200 = next(body for status, body in page_bodies() if status == 200)
@@ -21,18 +22,9 @@ def _broken(base: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
     return body
 
 
-def _locate(body: dict[str, Any], path: str) -> tuple[Any, Any]:
-    """The container of the dotted ``path`` in ``body``, and the key or index in it."""
-    node: Any = body
-    *parents, last = (int(p) if p.isdigit() else p for p in path.split("."))
-    for part in parents:
-        node = node[part]
-    return node, last
-
-
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def change(body: dict[str, Any]) -> None:
-        node, key = _locate(body, path)
+        node, key = locate(body, path)
         node[key] = value
 
     return change
@@ -40,7 +32,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 def _delete(path: str) -> Callable[[dict[str, Any]], None]:
     def change(body: dict[str, Any]) -> None:
-        node, key = _locate(body, path)
+        node, key = locate(body, path)
         del node[key]
 
     return change
