@@ -398,3 +398,8 @@ MUTANTS: dict[str, Broken] = {
 
 def leads(count: int, *, seed: int = 3) -> list[Lead]:
     return list(generate_leads(count, seed=seed))
+
+
+MUTANTS["window_one_too_long"] = Broken(
+    mutant(window=lambda self, q, total: (q.offset, min(q.offset + q.limit + 1, total))), "page.limit_max"
+)
