@@ -165,7 +165,9 @@ def _run(host: str, port: int, workers: int) -> None:
         address=host,
         port=port,
         workers=workers,
-        blocking_threads=8,  # enough for slow (--latency) answers without flooding the GIL
+        # Threads per worker for slow (--latency, Prefer: delay) answers; granian's own advice
+        # caps them at 2 × cores + 1 for a WSGI app.
+        blocking_threads=2 * (os.cpu_count() or 1) + 1,
         log_access=False,
     ).serve()
 
