@@ -40,7 +40,7 @@ def health() -> Response:
             "status": "ok",
             "leads": rt.store.count,
             "seed": config.seed,
-            "data": "fixtures" if rt.state.get("fixtures") is not None else "seeded",
+            "data": rt.data_source,
             "scenario": rt.scenario,
         }
     )

@@ -16,9 +16,9 @@ from mock_server._data import generate_leads, load_fixture_file, validate_leads
 from mock_server._state import SharedState
 from mock_server._store import LeadStore, Progress
 
-#: Settings in the shared state. ``generation`` changes whenever the data set in force does.
-GENERATION: Final = "generation"
-SCENARIO: Final = "scenario"
+#: Settings in the shared state. ``epoch`` says what every worker must follow: the generation
+#: of the data set in force (it changes when the data does) and the server-wide scenario.
+EPOCH: Final = "epoch"
 FIXTURES: Final = "fixtures"
 
 
@@ -50,52 +50,61 @@ class Runtime:
             weakref.finalize(self, tmp.cleanup)
             state_path = Path(tmp.name) / "state.sqlite"
         self.state = SharedState(state_path)
-        self.state.put_default(GENERATION, 0)
+        self.state.put_default(EPOCH, {"data": 0, "scenario": None})
         if config.fixtures is not None:
             self.state.put_default(FIXTURES, load_fixture_file(config.fixtures))
         self.rng = random.Random(config.seed)
         self.logger = logging.getLogger("mock_server")
         self.log: deque[dict[str, Any]] = deque(maxlen=config.log_size)
         self._sync_lock = threading.Lock()
-        self._generation = -1
+        self._epoch: dict[str, Any] | None = None
         self.scenario: int | None = None
-        self.store = LeadStore(None)
+        self.store: LeadStore
+        self.data_source = "seeded"
         self.sync()
 
     def sync(self) -> None:
-        """Catch up with changes another worker (or an admin call) made to the shared state."""
-        generation = self.state.get(GENERATION)
-        if generation == self._generation:
+        """Catch up with changes another worker (or an admin call) made to the shared state.
+
+        One small read per request; the data set is rebuilt only when its generation changed.
+        """
+        epoch = self.state.get(EPOCH)
+        if epoch == self._epoch:
             return
         with self._sync_lock:
-            if generation == self._generation:
+            if epoch == self._epoch:
                 return
-            self.scenario = self.state.get(SCENARIO)
-            fixtures = self.state.get(FIXTURES)
-            old = self.store
-            if fixtures is None:
-                self.store = build_store(self.config)
-            else:
-                self.store = LeadStore(None)
-                self.store.load(fixtures, source="fixtures")
-            if old is not self.store:
-                old.close()
-            self._generation = generation
+            self.scenario = epoch["scenario"]
+            if self._epoch is None or epoch["data"] != self._epoch["data"]:
+                self._load_data()
+            self._epoch = epoch
 
-    def _bump(self) -> None:
-        self.state.put(GENERATION, int(self.state.get(GENERATION, 0)) + 1)
+    def _load_data(self) -> None:
+        fixtures = self.state.get(FIXTURES)
+        old = getattr(self, "store", None)
+        if fixtures is None:
+            self.store, self.data_source = build_store(self.config), "seeded"
+        else:
+            self.store, self.data_source = LeadStore(None), "fixtures"
+            self.store.load(fixtures, source="fixtures")
+        if old is not None:
+            old.close()
+
+    def _advance(self, *, data: bool, scenario: int | None) -> None:
+        epoch = self.state.get(EPOCH)
+        self.state.put(EPOCH, {"data": epoch["data"] + data, "scenario": scenario})
         self.sync()
 
     def load_leads(self, records: Any) -> int:
         """Replace the data set with a user's leads, validated first; returns how many."""
         leads = validate_leads(records, source="request body")
         self.state.put(FIXTURES, leads)
-        self._bump()
+        self._advance(data=True, scenario=self.scenario)
         return self.store.count
 
     def set_scenario(self, code: int | None) -> None:
-        self.state.put(SCENARIO, code)
-        self._bump()
+        """Make every ``/leads`` answer the documented ``code`` error (``None``: off)."""
+        self._advance(data=False, scenario=code)
 
     def reset(self, *, data: bool = True, quotas: bool = True) -> None:
         """Back to the data set the server started with, quotas cleared, no scenario."""
@@ -104,5 +113,4 @@ class Runtime:
         if data:
             start = load_fixture_file(self.config.fixtures) if self.config.fixtures else None
             self.state.put(FIXTURES, start)
-            self.state.put(SCENARIO, None)
-            self._bump()
+            self._advance(data=True, scenario=None)

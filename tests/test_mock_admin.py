@@ -85,3 +85,13 @@ def test_quotas__report_each_key(client: FlaskClient) -> None:
     report = {row["key"]: row for row in _json(client.get("/__admin/quotas"))["data"]}
     assert (report["demo-key"]["used"], report["demo-key"]["left"]) == (1, 999)
     assert report["demo-key-exhausted"]["left"] == 0
+
+
+def test_scenario__switching_keeps_the_data_set(client: FlaskClient) -> None:
+    rt = client.application.extensions["rotor_mock"]
+    store = rt.store
+    client.put("/__admin/scenario", data=b'{"code": 500}')
+    client.delete("/__admin/scenario")
+    assert rt.store is store  # a scenario is not a reason to rebuild the leads
+    client.post("/__admin/reset?only=data")
+    assert rt.store is not store
