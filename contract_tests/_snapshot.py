@@ -10,6 +10,7 @@ assumed reading gives the exact answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Final
 
 import spec
@@ -49,7 +50,7 @@ class Snapshot:
     def complete(self) -> bool:
         return self.problem is None
 
-    @property
+    @cached_property  # asked for every checked answer; the listings never change
     def archived_ids(self) -> frozenset[Any]:
         shown = {lead.get("id") for lead in self.default}
         return frozenset(lead.get("id") for lead in self.everything if lead.get("id") not in shown)
