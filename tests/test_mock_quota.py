@@ -58,3 +58,20 @@ def test_quota__resets_on_a_new_utc_day(tmp_path: Path) -> None:
 def test_quota__unlimited_key_has_no_headers(tmp_path: Path) -> None:
     quota = SharedState(tmp_path / "s.sqlite").spend(ApiKey("u", daily_limit=None), datetime.now(UTC))
     assert quota.allowed and quota.headers(datetime.now(UTC)) == {}
+
+
+def test_quota__counters_grow_for_many_keys_and_every_worker_sees_them(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    first, second = SharedState(path), SharedState(path)
+    now = datetime.now(UTC)
+    keys = [ApiKey(f"key-{i}", daily_limit=2) for i in range(1500)]  # more slots than the file starts with
+    assert second.spend(keys[0], now).remaining == 1  # maps the file while it is small
+    for key in keys:
+        first.spend(key, now)
+    assert second.spend(keys[-1], now).remaining == 0  # a slot beyond its first mapping
+    assert not second.spend(keys[-1], now).allowed
+    used = second.used_today(now)
+    assert len(used) == 1500 and used["key-0"] == 2 and used["key-1499"] == 2 and used["key-7"] == 1
+    second.reset_quotas()
+    assert set(first.used_today(now).values()) == {0}
+    assert first.spend(keys[0], now).remaining == 1
