@@ -7,7 +7,11 @@ rowid order. Each lead is serialized once, at load, into ``bodies``; the ``leads
 only what filters read, so that walking it stays cheap at a million rows. Tags are also a bit
 mask (``tag_bits``) over the first 62 distinct tags, so any-of several tags is one test per
 row. Without a search, totals come from ``counts`` (a few rows per stage and tag set); a search
-drives the query from a trigram index. Totals are cached per filter, pages per query.
+drives the query from a trigram index, whose rowids carry the filters too: a rowid is the
+lead's position shifted left by 16 bits, over a stage code (4 bits) and the first 12 tag bits,
+so that a search combined with the usual stage and tags filters is counted in the index alone,
+without a lookup per hit. Stages and tags without a code there fall back to joining ``leads``.
+Totals are cached per filter, pages per query.
 
 Filters are small SQL fragments in one table (``_FILTERS``), mirroring ``spec.FILTERS``; a
 property test holds the two to the same answers.
@@ -26,11 +30,15 @@ import orjson
 
 import spec
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 _SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters
 _CACHE_SIZE: Final = 2048
 _BATCH: Final = 5000
 _TAG_BITS: Final = 62  # tags with a bit in tag_bits (SQLite integers are signed 64-bit)
+# A search index rowid: position << _CODE_BITS | (tag_bits & _ROWID_TAGS) << 4 | stage code.
+_CODE_BITS: Final = 16
+_STAGE_MASK: Final = 0xF  # stage codes 1..15; 0: no stage, or one of the stages without a code
+_ROWID_TAGS: Final = 0xFFF  # the first 12 tag bits
 
 _DDL: Final = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,8 +54,9 @@ CREATE UNIQUE INDEX leads_active ON leads (active_pos) WHERE active_pos IS NOT N
 CREATE INDEX leads_stage ON leads (stage, archived, pos);
 -- Every tag of every lead; filters read it only for tags beyond the 62 with a bit.
 CREATE TABLE lead_tags (tag TEXT NOT NULL, pos INTEGER NOT NULL, PRIMARY KEY (tag, pos)) WITHOUT ROWID;
--- Two search indexes: rowid = pos over every lead, and rowid = active_pos over the leads that
+-- Two search indexes: rowids from pos over every lead, and from active_pos over the leads that
 -- are not archived, so that the usual query (archived hidden) counts in the index alone.
+-- Their rowids also carry a stage code and 12 tag bits (see the module's docstring).
 CREATE VIRTUAL TABLE lead_search USING fts5 (
     name, email, phone, tokenize = 'trigram case_sensitive 1'
 );
@@ -62,44 +71,72 @@ Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
+class _Codes:
+    """What a search index rowid carries: stage → code, and tag → bit of ``tag_bits``."""
+
+    stages: Mapping[str, int]
+    tags: Mapping[str, int]
+
+
+@dataclass(frozen=True)
 class _Where:
     sql: str
     params: tuple[Any, ...]
+    #: False when the condition reads only the search index's rowid (``s.rowid``).
+    reads_leads: bool = True
 
 
-_Filter = Callable[[spec.LeadQuery, Mapping[str, int]], "_Where | None"]
+#: A filter's condition on ``leads`` or, with ``on_rowid``, on the search index's rowid if the
+#: query's values have codes there.
+_Filter = Callable[[spec.LeadQuery, _Codes, bool], "_Where | None"]
 
 
-def _archived(query: spec.LeadQuery, bits: Mapping[str, int]) -> _Where | None:
-    return None if query.archived else _Where("archived = 0", ())
+def _archived(query: spec.LeadQuery, codes: _Codes, on_rowid: bool) -> _Where | None:
+    # A search reads the index of the listing asked for: without archived leads unless asked.
+    return None if query.archived or on_rowid else _Where("archived = 0", ())
 
 
-def _stage(query: spec.LeadQuery, bits: Mapping[str, int]) -> _Where | None:
-    return None if query.stage is None else _Where("stage = ?", (query.stage,))
+def _stage(query: spec.LeadQuery, codes: _Codes, on_rowid: bool) -> _Where | None:
+    if query.stage is None:
+        return None
+    code = codes.stages.get(query.stage)
+    if on_rowid and code is not None:
+        return _Where(f"(s.rowid & {_STAGE_MASK}) = ?", (code,), reads_leads=False)
+    return _Where("stage = ?", (query.stage,))
 
 
-def _tags(query: spec.LeadQuery, bits: Mapping[str, int]) -> _Where | None:
+def _tags(query: spec.LeadQuery, codes: _Codes, on_rowid: bool) -> _Where | None:
     tags = query.tag_list
     if not tags:
         return None
+    bits = codes.tags
     mask = sum(bits[t] for t in set(tags) if t in bits)
-    rare = tuple(t for t in tags if t not in bits)
+    rare = () if _all_tags_have_bits(bits) else tuple(t for t in tags if t not in bits)
+    if on_rowid and not rare and mask <= _ROWID_TAGS:
+        return _Where("(s.rowid & ?) != 0", (mask << 4,), reads_leads=False)
     parts = [_Where("tag_bits & ? != 0", (mask,))] if mask else []
     if rare:
         marks = ",".join("?" * len(rare))
         parts.append(_Where(f"pos IN (SELECT pos FROM lead_tags WHERE tag IN ({marks}))", rare))
+    if not parts:
+        return _Where("0", ())  # tags no lead has
     return _Where("(" + " OR ".join(p.sql for p in parts) + ")", tuple(x for p in parts for x in p.params))
 
 
+def _all_tags_have_bits(bits: Mapping[str, int]) -> bool:
+    """Whether every tag in the data has a bit (then a tag without one is on no lead)."""
+    return len(bits) < _TAG_BITS
+
+
 def _search_index(query: spec.LeadQuery) -> tuple[str, str]:
-    """The search index for ``query`` and the ``leads`` column its rowids are."""
+    """The search index for ``query`` and the ``leads`` column its rowids are made from."""
     return ("lead_search", "pos") if query.archived else ("active_search", "active_pos")
 
 
 def _driven_by(index: str, column: str) -> str:
     # CROSS JOIN keeps the search index as the outer loop: SQLite's planner may otherwise probe
     # the index once per lead (seconds at a million leads instead of milliseconds).
-    return f"{index} s CROSS JOIN leads l ON l.{column} = s.rowid"
+    return f"{index} s CROSS JOIN leads l ON l.{column} = s.rowid >> {_CODE_BITS}"
 
 
 def _search_match(query: spec.LeadQuery) -> _Where | None:
@@ -110,8 +147,10 @@ def _search_match(query: spec.LeadQuery) -> _Where | None:
     # The index holds lower-cased text, so matching is exactly spec's case-insensitive reading.
     needle = query.search.lower()
     if len(needle) >= _SHORT_SEARCH:
-        return _Where(f"{index} MATCH ?", ('"' + needle.replace('"', '""') + '"',))
-    return _Where("(instr(name, ?) OR instr(email, ?) OR instr(phone, ?))", (needle, needle, needle))
+        return _Where(f"{index} MATCH ?", ('"' + needle.replace('"', '""') + '"',), reads_leads=False)
+    return _Where(
+        "(instr(name, ?) OR instr(email, ?) OR instr(phone, ?))", (needle, needle, needle), reads_leads=False
+    )
 
 
 _FILTERS: Final[dict[str, _Filter]] = {
@@ -157,6 +196,7 @@ class LeadStore:
         self._counts: dict[tuple[Any, ...], int] = {}
         self._totals: dict[bool, int] = {}
         self._bits: dict[str, int] = {}
+        self._stages: dict[str, int] = {}
 
     def close(self) -> None:
         self._conn.close()
@@ -196,7 +236,7 @@ class LeadStore:
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
             conn.executescript(_DDL)
             conn.execute("BEGIN")
-            self._bits = {}
+            self._bits, self._stages = {}, {}
             count = active = 0
             batch: list[spec.Lead] = []
             for lead in ordered:
@@ -219,6 +259,7 @@ class LeadStore:
                     ("source", source),
                     ("count", str(count)),
                     ("tag_bits", orjson.dumps(self._bits).decode()),
+                    ("stage_codes", orjson.dumps(self._stages).decode()),
                 ],
             )
             conn.execute("COMMIT")
@@ -238,6 +279,15 @@ class LeadStore:
             out |= bit or 0
         return out
 
+    def _stage_code(self, stage: object) -> int:
+        # Codes go to the first 15 distinct stages seen: every stage the generator uses.
+        if not isinstance(stage, str):
+            return 0
+        code = self._stages.get(stage)
+        if code is None and len(self._stages) < _STAGE_MASK:
+            code = self._stages[stage] = len(self._stages) + 1
+        return code or 0
+
     def _insert(self, batch: list[spec.Lead], start: int, active: int) -> int:
         rows: list[tuple[Any, ...]] = []
         bodies: list[tuple[int, bytes]] = []
@@ -249,14 +299,16 @@ class LeadStore:
             archived = spec.is_archived(lead)
             lead_tags = {t for t in lead.get("tags") or () if isinstance(t, str)}
             stage = lead.get("stage")
-            rows.append((pos, None if archived else active, int(archived), stage, self._tag_bits(lead_tags)))
+            tag_bits = self._tag_bits(lead_tags)
+            rows.append((pos, None if archived else active, int(archived), stage, tag_bits))
             bodies.append((pos, orjson.dumps(lead)))
-            active += not archived
             tags.extend((tag, pos) for tag in lead_tags)
             text = (_lower(lead.get("name")), _lower(lead.get("email")), _lower(lead.get("phone")))
-            texts.append((pos, *text))
+            code = (tag_bits & _ROWID_TAGS) << 4 | self._stage_code(stage)
+            texts.append((pos << _CODE_BITS | code, *text))
             if not archived:
-                active_texts.append((active - 1, *text))
+                active_texts.append((active << _CODE_BITS | code, *text))
+            active += not archived
         self._conn.executemany("INSERT INTO leads VALUES (?, ?, ?, ?, ?)", rows)
         self._conn.executemany("INSERT INTO bodies VALUES (?, ?)", bodies)
         self._conn.executemany("INSERT INTO lead_tags VALUES (?, ?)", tags)
@@ -274,9 +326,8 @@ class LeadStore:
             conn = self._conn
             total = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
             active = conn.execute("SELECT count(*) FROM leads WHERE archived = 0").fetchone()[0]
-            self._bits = orjson.loads(
-                conn.execute("SELECT value FROM meta WHERE name = 'tag_bits'").fetchone()[0]
-            )
+            meta = dict(conn.execute("SELECT name, value FROM meta"))
+            self._bits, self._stages = orjson.loads(meta["tag_bits"]), orjson.loads(meta["stage_codes"])
             self._forget({True: total, False: active})
         return int(total)
 
@@ -302,26 +353,43 @@ class LeadStore:
             self._cache[key] = body
         return body
 
-    def _count_sql(self, query: spec.LeadQuery, where: str, search: str | None) -> str:
+    def _count_sql(self, query: spec.LeadQuery, where: _Where, search: _Where | None) -> str:
         """The cheapest exact count: a few rows of ``counts`` when there is no search and every
-        tag has a bit; the search index alone for a search on its own; else a join."""
+        tag has a bit; the search index alone when the filters read only its rowids; else a join."""
         if search is None:
-            if all(t in self._bits for t in query.tag_list):
-                return f"SELECT coalesce(sum(n), 0) FROM counts WHERE {where}"
-            return f"SELECT count(*) FROM leads WHERE {where}"
+            if _all_tags_have_bits(self._bits) or all(t in self._bits for t in query.tag_list):
+                return f"SELECT coalesce(sum(n), 0) FROM counts WHERE {where.sql}"
+            return f"SELECT count(*) FROM leads WHERE {where.sql}"
         index, column = _search_index(query)
-        if where == "1":
-            return f"SELECT count(*) FROM {index} WHERE {search}"
-        return f"SELECT count(*) FROM {_driven_by(index, column)} WHERE {search} AND {where}"
+        source = _driven_by(index, column) if where.reads_leads else f"{index} s"
+        return f"SELECT count(*) FROM {source} WHERE {search.sql} AND {where.sql}"
 
-    def _page_sql(self, query: spec.LeadQuery, where: str, search: str | None) -> str:
-        """The positions of one page, walked in order from the most selective side."""
+    def _page_sql(self, query: spec.LeadQuery, where: _Where, search: _Where | None) -> str:
+        """The positions (``pos``) of one page, walked in order from the most selective side."""
         if search is None:
-            return f"SELECT pos FROM leads WHERE {where} ORDER BY pos LIMIT ? OFFSET ?"
+            return f"SELECT pos FROM leads WHERE {where.sql} ORDER BY pos LIMIT ? OFFSET ?"
         index, column = _search_index(query)
-        return (
-            f"SELECT l.pos FROM {_driven_by(index, column)} WHERE {search} AND {where}"
+        if where.reads_leads:
+            return (
+                f"SELECT l.pos FROM {_driven_by(index, column)} WHERE {search.sql} AND {where.sql}"
+                " ORDER BY s.rowid LIMIT ? OFFSET ?"
+            )
+        hits = (
+            f"SELECT s.rowid >> {_CODE_BITS} AS n FROM {index} s WHERE {search.sql} AND {where.sql}"
             " ORDER BY s.rowid LIMIT ? OFFSET ?"
+        )
+        if column == "pos":
+            return f"SELECT n AS pos FROM ({hits})"
+        return f"SELECT l.pos FROM ({hits}) CROSS JOIN leads l ON l.active_pos = n"
+
+    def _where(self, query: spec.LeadQuery, search: _Where | None) -> _Where:
+        """The filters but the search, ANDed: on the search index's rowids where they can be."""
+        codes = _Codes(self._stages, self._bits)
+        wheres = [w for f in _FILTERS.values() if (w := f(query, codes, search is not None)) is not None]
+        return _Where(
+            " AND ".join(w.sql for w in wheres) or "1",
+            tuple(p for w in wheres for p in w.params),
+            reads_leads=any(w.reads_leads for w in wheres),
         )
 
     def _render(self, query: spec.LeadQuery) -> bytes:
@@ -339,25 +407,19 @@ class LeadStore:
                 # A search drives the query from its index (which holds only the leads of the
                 # listing asked for); the other filters check its hits.
                 search = _search_match(query)
-                wheres = [
-                    w
-                    for name, f in _FILTERS.items()
-                    if not (search and name == "archived") and (w := f(query, self._bits)) is not None
-                ]
-                where = " AND ".join(w.sql for w in wheres) or "1"
-                params = (*(search.params if search else ()), *(p for w in wheres for p in w.params))
-                search_sql = search.sql if search else None
+                where = self._where(query, search)
+                params = (*(search.params if search else ()), *where.params)
                 filters = (query.archived, query.search, query.stage, query.tag_list)
                 cached = self._counts.get(filters)
                 if cached is None:
-                    sql = self._count_sql(query, where, search_sql)
+                    sql = self._count_sql(query, where, search)
                     cached = int(self._conn.execute(sql, params).fetchone()[0])
                     if len(self._counts) >= _CACHE_SIZE:
                         self._counts.clear()
                     self._counts[filters] = cached
                 total = cached
                 rows = self._conn.execute(
-                    f"SELECT b.body FROM ({self._page_sql(query, where, search_sql)}) p"
+                    f"SELECT b.body FROM ({self._page_sql(query, where, search)}) p"
                     " JOIN bodies b ON b.pos = p.pos ORDER BY p.pos",
                     (*params, limit, offset),
                 ).fetchall()
