@@ -19,6 +19,7 @@ property test holds the two to the same answers.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -32,7 +33,8 @@ import spec
 
 SCHEMA_VERSION: Final = 5
 _SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters
-_CACHE_SIZE: Final = 2048
+_CACHE_SIZE: Final = 2048  # cached totals
+_CACHE_BYTES: Final = 32 << 20  # cached pages, per process: bodies plus about 256 bytes a key
 _BATCH: Final = 5000
 _TAG_BITS: Final = 62  # tags with a bit in tag_bits (SQLite integers are signed 64-bit)
 # A search index rowid: position << _CODE_BITS | (tag_bits & _ROWID_TAGS) << 4 | stage code.
@@ -188,15 +190,21 @@ class LeadStore:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = None if path is None else Path(path)
-        target = ":memory:" if path is None else str(path)
-        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode = OFF" if path is None else "PRAGMA journal_mode = WAL")
+        self._conn = self._connect()
         self._lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], bytes] = {}
+        self._cache_bytes = 0
+        self._cache_lock = threading.Lock()
         self._counts: dict[tuple[Any, ...], int] = {}
         self._totals: dict[bool, int] = {}
         self._bits: dict[str, int] = {}
         self._stages: dict[str, int] = {}
+
+    def _connect(self) -> sqlite3.Connection:
+        target = ":memory:" if self.path is None else str(self.path)
+        conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = OFF" if self.path is None else "PRAGMA journal_mode = WAL")
+        return conn
 
     def close(self) -> None:
         self._conn.close()
@@ -264,10 +272,24 @@ class LeadStore:
             )
             conn.execute("COMMIT")
             conn.execute("PRAGMA optimize")
+            if self.path is not None:
+                self._compact(self.path)
             self._forget({True: count, False: active})
         if progress:
             progress(count)
         return count
+
+    def _compact(self, path: Path) -> None:
+        """Rewrite the file table by table. The load inserts into every table batch by batch, so
+        a table's pages end up interleaved with the others'; read back in order they are
+        contiguous, and at a million leads a 1000-lead page not in any cache read about 3× faster
+        (``VACUUM INTO`` a copy, then the copy replaces the file)."""
+        copy = path.with_name(path.name + ".compact")
+        copy.unlink(missing_ok=True)
+        self._conn.execute("VACUUM INTO ?", (str(copy),))
+        self._conn.close()
+        os.replace(copy, path)
+        self._conn = self._connect()
 
     def _tag_bits(self, tags: Iterable[str]) -> int:
         # Bits go to the first distinct tags seen: every tag of a vocabulary of up to 62.
@@ -332,7 +354,9 @@ class LeadStore:
         return int(total)
 
     def _forget(self, totals: dict[bool, int]) -> None:
-        self._cache.clear()
+        with self._cache_lock:
+            self._cache.clear()
+            self._cache_bytes = 0
         self._counts.clear()
         self._totals = totals
 
@@ -348,10 +372,20 @@ class LeadStore:
         body = self._cache.get(key)
         if body is None:
             body = self._render(query)
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
-            self._cache[key] = body
+            self._remember(key, body)
         return body
+
+    def _remember(self, key: tuple[Any, ...], body: bytes) -> None:
+        """Cache a page, forgetting the oldest ones beyond the byte budget (1000-lead pages are
+        a megabyte each: a count alone would not bound the memory)."""
+        with self._cache_lock:
+            if key in self._cache:
+                return
+            self._cache[key] = body
+            self._cache_bytes += len(body) + 256
+            while self._cache_bytes > _CACHE_BYTES:
+                oldest = next(iter(self._cache))
+                self._cache_bytes -= len(self._cache.pop(oldest)) + 256
 
     def _count_sql(self, query: spec.LeadQuery, where: _Where, search: _Where | None) -> str:
         """The cheapest exact count: a few rows of ``counts`` when there is no search and every

@@ -80,7 +80,9 @@ def test_store__database_file_is_reused(tmp_path: Any) -> None:
     path = tmp_path / "leads.sqlite"
     first = LeadStore(path)
     first.load(generate_leads(30, seed=1), source="seeded:30:1", presorted=True)
+    assert _answer(first, archived="true")["pagination"]["total"] == 30  # answers from the compacted file
     first.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["leads.sqlite"]  # no copy or journal left behind
     again = LeadStore(path)
     assert again.built_for() == "seeded:30:1"
     assert again.open_existing() == 30
@@ -178,3 +180,15 @@ def test_store__tags_and_stages_beyond_the_codes_still_filter(params: dict[str, 
     assert [lead["id"] for lead in body["data"]] == [lead["id"] for lead in expected.data]
     assert body["pagination"]["total"] == expected.total
     assert expected.total > 0 or params["tags"] == "nope"
+
+
+def test_store__page_cache_stays_within_its_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mock_server._store._CACHE_BYTES", 6_000)
+    leads = [_lead(i, f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z", name="x" * 40) for i in range(200)]
+    store = _store(leads)
+    for page in [*range(1, 41), *range(1, 41)]:  # twice: cached pages and evicted ones
+        query = spec.parse_query([("limit", "5"), ("page", str(page))])
+        body = orjson.loads(store.page(query))
+        assert [lead["id"] for lead in body["data"]] == [lead["id"] for lead in spec.apply(query, leads).data]
+        assert sum(len(b) + 256 for b in store._cache.values()) <= 6_000
+    assert 0 < len(store._cache) < 40
