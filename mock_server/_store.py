@@ -281,9 +281,9 @@ class LeadStore:
 
     def _compact(self, path: Path) -> None:
         """Rewrite the file table by table. The load inserts into every table batch by batch, so
-        a table's pages end up interleaved with the others'; read back in order they are
-        contiguous, and at a million leads a 1000-lead page not in any cache read about 3× faster
-        (``VACUUM INTO`` a copy, then the copy replaces the file)."""
+        a table's pages end up interleaved with the others'; rewritten, a page of leads not in
+        any cache is read from contiguous pages (``VACUUM INTO`` a copy, which then replaces
+        the file; see bench/README.md for what it changed at a million leads)."""
         copy = path.with_name(path.name + ".compact")
         copy.unlink(missing_ok=True)
         self._conn.execute("VACUUM INTO ?", (str(copy),))
