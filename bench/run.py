@@ -4,7 +4,8 @@
 
 Everything listens on 127.0.0.1 and every load is bounded in time. Throughput comes from wrk
 (-t2 -c32), servers alternated round by round, medians reported; the cost of quota accounting
-from many short back-to-back runs of an unlimited and a limited key; latencies of distinct
+from many short back-to-back runs of an unlimited and a limited key (and of the unlimited key
+again, for the noise); latencies of distinct
 (cache-missing) queries from 4 concurrent Python clients.
 """
 
@@ -243,11 +244,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency-requests", type=int, default=400)
-    parser.add_argument("--quota-pairs", type=int, default=20, help="back-to-back runs of the two keys")
+    parser.add_argument("--quota-rounds", type=int, default=20, help="unlimited, limited, unlimited again")
     parser.add_argument("--quota-duration", type=int, default=2, help="seconds per quota run")
     args = parser.parse_args()
-    if min(args.rounds, args.quota_pairs, args.duration, args.quota_duration) < 1:
-        parser.error("--rounds, --quota-pairs, --duration and --quota-duration must be 1 or more")
+    if min(args.rounds, args.quota_rounds, args.duration, args.quota_duration) < 1:
+        parser.error("--rounds, --quota-rounds, --duration and --quota-duration must be 1 or more")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run bench/setup.sh (make bench does)")
     logs = Path(tempfile.mkdtemp(prefix="rotor-bench-"))
@@ -345,7 +346,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 for name, (url, key) in runs.items():
                     results[name].append(wrk(url, key=key, duration=args.duration))
-            quota = quota_costs(f"{mock}/leads", pairs=args.quota_pairs, duration=args.quota_duration)
+            quota = quota_costs(f"{mock}/leads", rounds=args.quota_rounds, duration=args.quota_duration)
             memory = {"mock": rss_mb(mock_proc.pid), "WireMock": rss_mb(wm_proc.pid)}
         report_throughput(results)
         report_quota(quota, duration=args.quota_duration)
@@ -381,25 +382,32 @@ def report_throughput(results: dict[str, list[WrkResult]]) -> None:
         )
 
 
-def quota_costs(url: str, *, pairs: int, duration: int) -> dict[str, list[float]]:
-    """Throughput of the default page with the unlimited and the limited key, in ``pairs`` runs
-    back to back (in turns first). A small difference on a noisy machine: many short pairs,
-    compared pair by pair, rather than a few long runs far apart."""
-    rps: dict[str, list[float]] = {UNLIMITED: [], LIMITED: []}
-    for i in range(pairs):
-        for key in (UNLIMITED, LIMITED) if i % 2 == 0 else (LIMITED, UNLIMITED):
-            rps[key].append(wrk(url, key=key, duration=duration).rps)
+def quota_costs(url: str, *, rounds: int, duration: int) -> dict[str, list[float]]:
+    """Throughput of the default page in ``rounds`` rounds of three back-to-back runs: the
+    unlimited key, the limited key and the unlimited key again, in turns first. A small
+    difference on a noisy machine: many short runs compared round by round, and the unlimited
+    key against itself for the noise floor."""
+    runs = [("unlimited", UNLIMITED), ("limited", LIMITED), ("unlimited again", UNLIMITED)]
+    rps: dict[str, list[float]] = {name: [] for name, _ in runs}
+    for i in range(rounds):
+        for name, key in runs[i % 3 :] + runs[: i % 3]:
+            rps[name].append(wrk(url, key=key, duration=duration).rps)
     return rps
 
 
-def report_quota(rps: dict[str, list[float]], *, duration: int) -> None:
-    costs = [100 * (1 - lim / unl) for unl, lim in zip(rps[UNLIMITED], rps[LIMITED], strict=True)]
+def _costs(base: list[float], other: list[float]) -> str:
+    costs = [100 * (1 - b / a) for a, b in zip(base, other, strict=True)]
     q1, median, q3 = statistics.quantiles(costs, n=4) if len(costs) > 1 else costs * 3
+    return f"median {median:.1f}%, quartiles {q1:.1f}% to {q3:.1f}%"
+
+
+def report_quota(rps: dict[str, list[float]], *, duration: int) -> None:
     print(
-        f"\nQuota accounting, {len(costs)} back-to-back pairs of {duration} s runs of the default page:"
-        f" unlimited key {statistics.median(rps[UNLIMITED]):,.0f} req/s, key with a daily limit"
-        f" {statistics.median(rps[LIMITED]):,.0f} req/s (medians). Cost per pair: median {median:.1f}%,"
-        f" quartiles {q1:.1f}% to {q3:.1f}% (each: {', '.join(f'{c:.1f}' for c in costs)})"
+        f"\nQuota accounting, {len(rps['limited'])} rounds of back-to-back {duration} s runs of the default"
+        f" page: unlimited key {statistics.median(rps['unlimited']):,.0f} req/s, key with a daily limit"
+        f" {statistics.median(rps['limited']):,.0f} req/s (medians).\n"
+        f"Cost per round: {_costs(rps['unlimited'], rps['limited'])}."
+        f" The unlimited key against itself (the noise): {_costs(rps['unlimited'], rps['unlimited again'])}."
     )
 
 
