@@ -48,6 +48,8 @@ def main() -> None:
         return b"".join(app(environ, lambda status, headers, exc_info=None: None))
 
     names = args.key or list(keys)
+    if unknown := [name for name in names if name not in keys]:
+        parser.error(f"--key {unknown[0]!r} is not in {KEYS.name}; use one of {', '.join(keys)}")
     for name in names:
         for _ in range(2_000):  # warm the caches
             call(name)
