@@ -20,8 +20,6 @@ import sqlite3
 import struct
 import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -80,7 +78,9 @@ def next_midnight(now: datetime) -> datetime:
 
 
 class _Counters:
-    """The memory-mapped file of quota slots. Read and written only under the lock."""
+    """The memory-mapped file of quota slots. Read and written only under its lock: ``with
+    counters:`` holds it, one holder at a time across threads and processes (a plain context
+    manager, not a generator: spending a request takes it)."""
 
     def __init__(self, path: str) -> None:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -88,15 +88,19 @@ class _Counters:
         self._thread_lock = threading.Lock()
         self._map: mmap.mmap | None = None
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """One holder at a time, across threads and processes."""
-        with self._thread_lock:
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
 
     def _view(self, slots: int) -> mmap.mmap:
         """The mapping, grown (file and map) to hold at least ``slots`` slots."""
@@ -112,24 +116,17 @@ class _Counters:
         return self._map
 
     def spend(self, slot: int, day: int, limit: int) -> int | None:
-        """Count one request in ``slot`` if it has fewer than ``limit`` on ``day``: the new count.
-
-        The hot path: takes the lock itself, without :meth:`locked`'s generator.
-        """
+        """Count one request in ``slot`` if it has fewer than ``limit`` on ``day``: the new count."""
         offset = slot * _SLOT.size
-        with self._thread_lock:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                view = self._view(slot + 1)
-                counted_day, used = _SLOT.unpack_from(view, offset)
-                if counted_day != day:
-                    used = 0
-                if used >= limit:
-                    return None
-                _SLOT.pack_into(view, offset, day, used + 1)
-                return int(used) + 1
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        with self:
+            view = self._view(slot + 1)
+            counted_day, used = _SLOT.unpack_from(view, offset)
+            if counted_day != day:
+                used = 0
+            if used >= limit:
+                return None
+            _SLOT.pack_into(view, offset, day, used + 1)
+            return int(used) + 1
 
     def used(self, slot: int, day: int) -> int:
         counted_day, used = _SLOT.unpack_from(self._view(slot + 1), slot * _SLOT.size)
@@ -168,7 +165,7 @@ class SharedState:
         slot = self._slots.get(key)
         if slot is None:
             conn = self._conn()
-            with self._counters.locked():  # slots are numbered in order: one giver at a time
+            with self._counters:  # slots are numbered in order: one giver at a time
                 conn.execute(
                     "INSERT OR IGNORE INTO quota_slots VALUES (?, (SELECT count(*) FROM quota_slots))", (key,)
                 )
@@ -192,11 +189,11 @@ class SharedState:
     def used_today(self, now: datetime) -> dict[str, int]:
         """Requests counted today, per key that has ever been counted."""
         slots = self._conn().execute("SELECT key, slot FROM quota_slots").fetchall()
-        with self._counters.locked():
+        with self._counters:
             return {str(k): self._counters.used(int(s), now.toordinal()) for k, s in slots}
 
     def reset_quotas(self) -> None:
-        with self._counters.locked():
+        with self._counters:
             self._counters.clear()
 
     # -- settings shared by all workers -----------------------------------------------------
