@@ -113,7 +113,7 @@ def _tags(query: spec.LeadQuery, codes: _Codes, on_rowid: bool) -> _Where | None
         return None
     bits = codes.tags
     mask = sum(bits[t] for t in set(tags) if t in bits)
-    rare = () if _all_tags_have_bits(bits) else tuple(t for t in tags if t not in bits)
+    rare = _tags_without_bits(tags, bits)
     if on_rowid and not rare and mask <= _ROWID_TAGS:
         return _Where("(s.rowid & ?) != 0", (mask << 4,), reads_leads=False)
     parts = [_Where("tag_bits & ? != 0", (mask,))] if mask else []
@@ -125,9 +125,10 @@ def _tags(query: spec.LeadQuery, codes: _Codes, on_rowid: bool) -> _Where | None
     return _Where("(" + " OR ".join(p.sql for p in parts) + ")", tuple(x for p in parts for x in p.params))
 
 
-def _all_tags_have_bits(bits: Mapping[str, int]) -> bool:
-    """Whether every tag in the data has a bit (then a tag without one is on no lead)."""
-    return len(bits) < _TAG_BITS
+def _tags_without_bits(tags: Iterable[str], bits: Mapping[str, int]) -> tuple[str, ...]:
+    """The tags a filter must look up in ``lead_tags``: those without a bit, unless every tag
+    in the data has one (then a tag without one is on no lead)."""
+    return () if len(bits) < _TAG_BITS else tuple(t for t in tags if t not in bits)
 
 
 def _search_index(query: spec.LeadQuery) -> tuple[str, str]:
@@ -391,7 +392,7 @@ class LeadStore:
         """The cheapest exact count: a few rows of ``counts`` when there is no search and every
         tag has a bit; the search index alone when the filters read only its rowids; else a join."""
         if search is None:
-            if _all_tags_have_bits(self._bits) or all(t in self._bits for t in query.tag_list):
+            if not _tags_without_bits(query.tag_list, self._bits):
                 return f"SELECT coalesce(sum(n), 0) FROM counts WHERE {where.sql}"
             return f"SELECT count(*) FROM leads WHERE {where.sql}"
         index, column = _search_index(query)
