@@ -34,7 +34,8 @@ import spec
 SCHEMA_VERSION: Final = 5
 _SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters
 _CACHE_SIZE: Final = 2048  # cached totals
-_CACHE_BYTES: Final = 32 << 20  # cached pages, per process: bodies plus about 256 bytes a key
+_CACHE_BYTES: Final = 32 << 20  # cached pages, per process: their bodies plus _ENTRY_BYTES each
+_ENTRY_BYTES: Final = 256  # about what a cached page's key and dictionary slot take
 _BATCH: Final = 5000
 _TAG_BITS: Final = 62  # tags with a bit in tag_bits (SQLite integers are signed 64-bit)
 # A search index rowid: position << _CODE_BITS | (tag_bits & _ROWID_TAGS) << 4 | stage code.
@@ -383,14 +384,15 @@ class LeadStore:
             if key in self._cache:
                 return
             self._cache[key] = body
-            self._cache_bytes += len(body) + 256
+            self._cache_bytes += len(body) + _ENTRY_BYTES
             while self._cache_bytes > _CACHE_BYTES:
                 oldest = next(iter(self._cache))
-                self._cache_bytes -= len(self._cache.pop(oldest)) + 256
+                self._cache_bytes -= len(self._cache.pop(oldest)) + _ENTRY_BYTES
 
     def _count_sql(self, query: spec.LeadQuery, where: _Where, search: _Where | None) -> str:
-        """The cheapest exact count: a few rows of ``counts`` when there is no search and every
-        tag has a bit; the search index alone when the filters read only its rowids; else a join."""
+        """The cheapest exact count: a few rows of ``counts`` when there is no search and no tag
+        to look up in ``lead_tags``; the search index alone when the filters read only its
+        rowids; else a join."""
         if search is None:
             if not _tags_without_bits(query.tag_list, self._bits):
                 return f"SELECT coalesce(sum(n), 0) FROM counts WHERE {where.sql}"
