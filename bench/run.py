@@ -4,9 +4,9 @@
 
 Everything listens on 127.0.0.1 and every load is bounded in time. Throughput comes from wrk
 (-t2 -c32), servers alternated round by round, medians reported; the cost of quota accounting
-from many short back-to-back runs of an unlimited and a limited key (and of the unlimited key
-again, for the noise); latencies of distinct
-(cache-missing) queries from 4 concurrent Python clients.
+from wrk runs that switch between an unlimited and a limited key every 200 ms (and between the
+unlimited key and itself, for the noise); latencies of distinct (cache-missing) queries from 4
+concurrent Python clients.
 """
 
 from __future__ import annotations
@@ -244,11 +244,13 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency-requests", type=int, default=400)
-    parser.add_argument("--quota-rounds", type=int, default=20, help="unlimited, limited, unlimited again")
-    parser.add_argument("--quota-duration", type=int, default=2, help="seconds per quota run")
+    parser.add_argument("--quota-rounds", type=int, default=8, help="rounds of the quota cost and its noise")
+    parser.add_argument("--quota-duration", type=int, default=5, help="seconds per quota run")
     args = parser.parse_args()
-    if min(args.rounds, args.quota_rounds, args.duration, args.quota_duration) < 1:
-        parser.error("--rounds, --quota-rounds, --duration and --quota-duration must be 1 or more")
+    if min(args.rounds, args.quota_rounds, args.duration) < 1:
+        parser.error("--rounds, --quota-rounds and --duration must be 1 or more")
+    if args.quota_duration < 2:
+        parser.error("--quota-duration must be 2 or more (seconds of 200 ms phases of each key)")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run bench/setup.sh (make bench does)")
     logs = Path(tempfile.mkdtemp(prefix="rotor-bench-"))
@@ -382,32 +384,48 @@ def report_throughput(results: dict[str, list[WrkResult]]) -> None:
         )
 
 
+def alternating(url: str, key_a: str, key_b: str, *, duration: int) -> tuple[int, int]:
+    """Responses to ``key_a`` and to ``key_b`` in one wrk run that switches every connection
+    from one key to the other every 200 ms (``bench/alternate.lua``): the same number of
+    complete phases of each."""
+    cmd = ["wrk", "-t2", "-c32", f"-d{duration}s", "-s", str(HERE / "alternate.lua"), url]
+    env = {**os.environ, "KEY_A": key_a, "KEY_B": key_b, "PHASE_MS": "200"}
+    text = subprocess.run(
+        cmd, capture_output=True, text=True, check=True, env=env, timeout=duration + 30
+    ).stdout
+    match = re.search(r"PHASES (\d+) (\d+) (\d+)", text)
+    if match is None or int(match.group(3)) < 2:
+        raise RuntimeError(f"wrk with alternate.lua printed no complete phases:\n{text}")
+    return int(match.group(1)), int(match.group(2))
+
+
 def quota_costs(url: str, *, rounds: int, duration: int) -> dict[str, list[float]]:
-    """Throughput of the default page in ``rounds`` rounds of three back-to-back runs: the
-    unlimited key, the limited key and the unlimited key again, in turns first. A small
-    difference on a noisy machine: many short runs compared round by round, and the unlimited
-    key against itself for the noise floor."""
-    runs = [("unlimited", UNLIMITED), ("limited", LIMITED), ("unlimited again", UNLIMITED)]
-    rps: dict[str, list[float]] = {name: [] for name, _ in runs}
+    """What the limited key costs against the unlimited one, in ``rounds`` rounds of two
+    alternating runs: the unlimited key against itself (the noise), and against the limited
+    key (the cost), in turns first, each key in turns in the even phases."""
+    costs: dict[str, list[float]] = {"noise": [], "cost": []}
     for i in range(rounds):
-        for name, key in runs[i % 3 :] + runs[: i % 3]:
-            rps[name].append(wrk(url, key=key, duration=duration).rps)
-    return rps
+        runs = [("noise", UNLIMITED), ("cost", LIMITED)]
+        for name, other in runs[i % 2 :] + runs[: i % 2]:
+            if i % 2:
+                theirs, ours = alternating(url, other, UNLIMITED, duration=duration)
+            else:
+                ours, theirs = alternating(url, UNLIMITED, other, duration=duration)
+            costs[name].append(100 * (1 - theirs / ours))
+    return costs
 
 
-def _costs(base: list[float], other: list[float]) -> str:
-    costs = [100 * (1 - b / a) for a, b in zip(base, other, strict=True)]
+def _spread(costs: list[float]) -> str:
     q1, median, q3 = statistics.quantiles(costs, n=4) if len(costs) > 1 else costs * 3
     return f"median {median:.1f}%, quartiles {q1:.1f}% to {q3:.1f}%"
 
 
-def report_quota(rps: dict[str, list[float]], *, duration: int) -> None:
+def report_quota(costs: dict[str, list[float]], *, duration: int) -> None:
     print(
-        f"\nQuota accounting, {len(rps['limited'])} rounds of back-to-back {duration} s runs of the default"
-        f" page: unlimited key {statistics.median(rps['unlimited']):,.0f} req/s, key with a daily limit"
-        f" {statistics.median(rps['limited']):,.0f} req/s (medians).\n"
-        f"Cost per round: {_costs(rps['unlimited'], rps['limited'])}."
-        f" The unlimited key against itself (the noise): {_costs(rps['unlimited'], rps['unlimited again'])}."
+        f"\nQuota accounting: throughput lost by the key with a daily limit against the unlimited key,"
+        f" {len(costs['cost'])} rounds of {duration} s wrk runs of the default page that switch keys every"
+        f" 200 ms: {_spread(costs['cost'])}. The unlimited key against itself (the noise):"
+        f" {_spread(costs['noise'])}."
     )
 
 
