@@ -5,38 +5,87 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from mock_server import ApiKey, MockConfig, create_app
-from mock_server._state import SharedState, next_midnight
+from mock_server._state import _SHARDS, SharedState, next_midnight
 
-LIMIT = 40
+# Below the last _SHARDS requests every request is counted under the shared lock; above, the
+# first ones are counted without it.
+LIMITS = [40, 300]
 
 
-def _spend_many(state_path: str, count: int) -> int:
+def _spend_many(state_path: str, limit: int, count: int) -> int:
     state = SharedState(state_path)
-    key = ApiKey("k", daily_limit=LIMIT)
+    key = ApiKey("k", daily_limit=limit)
     now = datetime.now(UTC)
     return sum(state.spend(key, now).allowed for _ in range(count))
 
 
-def test_quota__exact_under_concurrent_threads() -> None:
-    app = create_app(leads=10, keys={"k": ApiKey("k", daily_limit=LIMIT)})
+@pytest.mark.parametrize("limit", LIMITS)
+def test_quota__exact_under_concurrent_threads(limit: int) -> None:
+    app = create_app(leads=10, keys={"k": ApiKey("k", daily_limit=limit)})
 
     def call(_: int) -> int:
         return app.test_client().get("/leads?limit=1", headers={"x-api-key": "k"}).status_code
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        statuses = list(pool.map(call, range(3 * LIMIT)))
-    assert statuses.count(200) == LIMIT
-    assert statuses.count(429) == 2 * LIMIT
+        statuses = list(pool.map(call, range(2 * limit)))
+    assert statuses.count(200) == limit
+    assert statuses.count(429) == limit
 
 
-def test_quota__exact_across_processes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("limit", LIMITS)
+def test_quota__exact_across_processes(tmp_path: Path, limit: int) -> None:
     path = str(tmp_path / "state.sqlite")
     SharedState(path)  # create the tables before the workers race
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
-        granted = pool.starmap(_spend_many, [(path, LIMIT)] * 4)
-    assert sum(granted) == LIMIT
+        granted = pool.starmap(_spend_many, [(path, limit, limit)] * 4)
+    assert sum(granted) == limit
+
+
+_INHERITED: list[SharedState] = []
+
+
+def _spend_inherited(count: int) -> int:
+    key, now = ApiKey("k", daily_limit=10**6), datetime.now(UTC)
+    return sum(_INHERITED[0].spend(key, now).allowed for _ in range(count))
+
+
+def test_quota__forked_children_count_apart_from_their_parent(tmp_path: Path) -> None:
+    state = SharedState(tmp_path / "state.sqlite")
+    assert state.spend(ApiKey("k", daily_limit=10**6), datetime.now(UTC)).allowed
+    _INHERITED[:] = [state]
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:  # children that inherit `state`
+            granted = pool.map(_spend_inherited, [3000, 3000])
+    finally:
+        _INHERITED.clear()
+    assert granted == [3000, 3000]
+    assert state.used_today(datetime.now(UTC)) == {"k": 6001}  # none lost to a counter they shared
+
+
+def test_quota__a_closed_worker_leaves_its_count_and_its_counter_to_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    key, now = ApiKey("k", daily_limit=1000), datetime.now(UTC)
+    first = SharedState(path)
+    for _ in range(5):
+        first.spend(key, now)
+    del first  # its process ends: its counter is free
+    second, third = SharedState(path), SharedState(path)
+    assert sorted(p.name for p in tmp_path.glob("*.shard*")) == ["s.sqlite.counts.shard0", "s.sqlite.counts.shard1"]
+    assert second.spend(key, now).remaining == 1000 - 6
+    assert third.spend(key, now).remaining == 1000 - 7
+    assert third.used_today(now) == {"k": 7}
+
+
+def test_quota__too_many_processes_on_one_state_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    states = [SharedState(path) for _ in range(_SHARDS)]
+    with pytest.raises(RuntimeError, match=f"{_SHARDS} processes already count quotas .* use fewer workers"):
+        SharedState(path)
+    assert len(states) == _SHARDS
 
 
 def test_quota__workers_of_one_server_share_the_count(tmp_path: Path) -> None:
