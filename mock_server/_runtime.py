@@ -58,6 +58,7 @@ class Runtime:
         self.log: deque[dict[str, Any]] = deque(maxlen=config.log_size)
         self._sync_lock = threading.Lock()
         self._epoch: dict[str, Any] | None = None
+        self._version: int | None = None
         self.scenario: int | None = None
         self.store: LeadStore
         self.data_source = "seeded"
@@ -66,18 +67,20 @@ class Runtime:
     def sync(self) -> None:
         """Catch up with changes another worker (or an admin call) made to the shared state.
 
-        One small read per request; the data set is rebuilt only when its generation changed.
+        One read of a number per request; the settings are read only when it changed, and the
+        data set is rebuilt only when its generation did.
         """
-        epoch = self.state.get(EPOCH)
-        if epoch == self._epoch:
+        version = self.state.version
+        if version == self._version:
             return
         with self._sync_lock:
-            if epoch == self._epoch:
+            if version == self._version:
                 return
+            epoch = self.state.get(EPOCH)  # as new as `version` or newer
             self.scenario = epoch["scenario"]
             if self._epoch is None or epoch["data"] != self._epoch["data"]:
                 self._load_data()
-            self._epoch = epoch
+            self._epoch, self._version = epoch, version
 
     def _load_data(self) -> None:
         fixtures = self.state.get(FIXTURES)

@@ -41,7 +41,8 @@ _COUNT_BITS: Final = 36
 _COUNT_MASK: Final = (1 << _COUNT_BITS) - 1
 _RESET_BITS: Final = 8
 _RESET_MASK: Final = (1 << _RESET_BITS) - 1
-_RESETS, _SHARDS_USED = 0, 1  # header words: quota resets so far; shards ever claimed
+# The header row's words: quota resets so far; shards ever claimed; changes to the settings.
+_RESETS, _SHARDS_USED, _SETTINGS_CHANGES = 0, 1, 2
 
 
 class Quota(NamedTuple):
@@ -106,7 +107,6 @@ class _Counters:
         self.path = path
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self._thread_lock = threading.Lock()
-        self._map: mmap.mmap | None = None
         self._words: memoryview | None = None
         self._shard, self._shard_fd = self._claim_shard()
         weakref.finalize(self, _close, self._fd, self._shard_fd)
@@ -157,29 +157,31 @@ class _Counters:
         return self._view(slot)
 
     def _view(self, slot: int) -> memoryview:
-        """The words, mapped again if ``slot``'s row lies beyond the mapping (the file grew)."""
+        """The words, mapped again if ``slot``'s row lies beyond the mapping (the file grew). An
+        older mapping stays valid for whoever still reads it, and is unmapped with its last
+        reference."""
         words = self._words
         if words is None or len(words) < (slot + 2) * _SHARDS:
-            if words is not None and self._map is not None:
-                words.release()
-                self._map.close()
-            self._map = mmap.mmap(self._fd, os.fstat(self._fd).st_size)
-            words = self._words = memoryview(self._map).cast("Q")
+            words = self._words = memoryview(mmap.mmap(self._fd, os.fstat(self._fd).st_size)).cast("Q")
         return words
 
     def _add(self, slot: int, day: int, n: int) -> int:
         """Add ``n`` to this instance's count of ``slot`` on ``day``: the slot's count after it."""
-        words = self._view(slot)
-        stamp = day << _RESET_BITS | words[_RESETS] & _RESET_MASK
         row = (slot + 1) * _SHARDS
+        words = self._words
+        if words is None or len(words) < row + _SHARDS:
+            words = self._view(slot)
+        stamp = (day << _RESET_BITS | words[_RESETS] & _RESET_MASK) << _COUNT_BITS
         own = row + self._shard
-        word = words[own]
-        count = word & _COUNT_MASK if word >> _COUNT_BITS == stamp else 0
-        words[own] = stamp << _COUNT_BITS | max(count + n, 0)
+        count = words[own] - stamp
+        if not 0 <= count <= _COUNT_MASK:  # a count of another day, or from before a reset
+            count = 0
+        words[own] = stamp + max(count + n, 0)
         total = 0
-        for word in words[row : row + words[_SHARDS_USED]]:
-            if word >> _COUNT_BITS == stamp:
-                total += word & _COUNT_MASK
+        for count in words[row : row + words[_SHARDS_USED]]:
+            count -= stamp
+            if 0 <= count <= _COUNT_MASK:
+                total += count
         return total
 
     def spend(self, slot: int, day: int, limit: int) -> int | None:
@@ -198,6 +200,16 @@ class _Counters:
 
     def used(self, slot: int, day: int) -> int:
         return self._add(slot, day, 0)  # rewrites the own word as it was
+
+    @property
+    def settings_changes(self) -> int:
+        """How many times :class:`SharedState`'s settings changed: one read, no lock."""
+        assert self._words is not None  # mapped since the shard was claimed
+        return int(self._words[_SETTINGS_CHANGES])
+
+    def settings_changed(self) -> None:
+        with self:
+            self._view(0)[_SETTINGS_CHANGES] += 1
 
     def clear(self) -> None:
         """Every count back to 0 (under the lock). A request counted at this very moment by a
@@ -299,7 +311,15 @@ class SharedState:
             "INSERT INTO settings VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, orjson.dumps(value)),
         )
+        self._counters.settings_changed()
 
     def put_default(self, name: str, value: Any) -> None:
         """Set ``name`` unless another worker already did."""
         self._conn().execute("INSERT OR IGNORE INTO settings VALUES (?, ?)", (name, orjson.dumps(value)))
+        self._counters.settings_changed()
+
+    @property
+    def version(self) -> int:
+        """A number that changes whenever a setting does (after the change is readable): cheap
+        enough to ask on every request, where :meth:`get` is a query."""
+        return self._counters.settings_changes

@@ -68,6 +68,19 @@ def test_scenario__reaches_every_worker(tmp_path: Path) -> None:
     one, two = create_app(config).test_client(), create_app(config).test_client()
     one.put("/__admin/scenario", data=b'{"code": 500}')
     assert two.get("/leads", headers=KEY).status_code == 500
+    two.delete("/__admin/scenario")
+    assert one.get("/leads", headers=KEY).status_code == 200
+
+
+def test_fixtures__reach_every_worker_and_reset_brings_every_worker_back(tmp_path: Path) -> None:
+    config = MockConfig(leads=3, state_path=tmp_path / "s.sqlite")
+    one, two = create_app(config).test_client(), create_app(config).test_client()
+    seeded = _json(one.get("/leads", headers=KEY))["data"]
+    leads = [{"id": "a", "created_at": "2026-01-01T00:00:00Z", "name": "Ann"}]
+    one.post("/__admin/fixtures", data=orjson.dumps(leads))
+    assert [lead["id"] for lead in _json(two.get("/leads", headers=KEY))["data"]] == ["a"]
+    two.post("/__admin/reset")
+    assert _json(one.get("/leads", headers=KEY))["data"] == seeded
 
 
 def test_requests_log__masks_keys(tmp_path: Path) -> None:
