@@ -19,10 +19,10 @@ class MockConfig:
     """How a mock behaves.
 
     ``state_path`` is the SQLite file the workers share (data in force, scenario; quota counts
-    go beside it, in ``<state_path>.counts``); a private temporary file when ``None``. ``db``
-    keeps the seeded data set in a file so a large one is built once. ``latency`` is a (min,
-    max) range of milliseconds added to every ``/leads`` answer; ``fail_rate`` the share of
-    answers turned into a 500 (seeded).
+    go beside it, in ``<state_path>.counts``, with a ``.counts.shardN`` lock file per worker);
+    a private temporary file when ``None``. ``db`` keeps the seeded data set in a file so a
+    large one is built once. ``latency`` is a (min, max) range of milliseconds added to every
+    ``/leads`` answer; ``fail_rate`` the share of answers turned into a 500 (seeded).
     """
 
     leads: int = DEFAULT_LEADS

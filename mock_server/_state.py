@@ -96,20 +96,22 @@ class _Counters:
     own word first and then sums the row (taking the one back if that is over the limit), so
     of two concurrent spenders the later one sees the earlier: the count never passes the
     limit. Far from the limit (at least ``_SHARDS`` below it) that is all, with no lock but a
-    thread lock. Near it, a request could be refused for a one that another process adds and
-    then takes back, so the last ``_SHARDS`` requests of a key's day are spent one at a time
-    under ``flock``: a key with limit L gets exactly L successes however many threads and
-    processes ask at once. (Linux's ``percpu_counter`` compares with a limit the same way.)
+    thread lock. Near it, a request could be refused for a request that another process has
+    added and is about to take back, so the last ``_SHARDS`` requests of a key's day are spent
+    one at a time under ``flock``: a key with limit L gets exactly L successes however many
+    threads and processes ask at once. (Linux's ``percpu_counter`` compares with a limit the
+    same way.)
     ``with counters:`` holds the thread lock and the ``flock``.
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        weakref.finalize(self, os.close, self._fd)
         self._thread_lock = threading.Lock()
         self._words: memoryview | None = None
         self._shard, self._shard_fd = self._claim_shard()
-        weakref.finalize(self, _close, self._fd, self._shard_fd)
+        weakref.finalize(self, os.close, self._shard_fd)
         _ALL.add(self)
 
     def __enter__(self) -> None:
@@ -220,11 +222,6 @@ class _Counters:
 
 
 _ALL: Final[weakref.WeakSet[_Counters]] = weakref.WeakSet()
-
-
-def _close(*fds: int) -> None:
-    for fd in fds:
-        os.close(fd)
 
 
 def _replace_fd(old: int, new: int) -> None:
