@@ -100,8 +100,7 @@ class _Counters:
     added and is about to take back, so the last ``_SHARDS`` requests of a key's day are spent
     one at a time under ``flock``: a key with limit L gets exactly L successes however many
     threads and processes ask at once. (Linux's ``percpu_counter`` compares with a limit the
-    same way.)
-    ``with counters:`` holds the thread lock and the ``flock``.
+    same way.) ``with counters:`` holds the thread lock and the ``flock``.
     """
 
     def __init__(self, path: str) -> None:
