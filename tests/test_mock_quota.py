@@ -74,7 +74,8 @@ def test_quota__a_closed_worker_leaves_its_count_and_its_counter_to_the_next(tmp
         first.spend(key, now)
     del first  # its process ends: its counter is free
     second, third = SharedState(path), SharedState(path)
-    assert sorted(p.name for p in tmp_path.glob("*.shard*")) == ["s.sqlite.counts.shard0", "s.sqlite.counts.shard1"]
+    shards = sorted(p.name for p in tmp_path.glob("*.shard*"))
+    assert shards == ["s.sqlite.counts.shard0", "s.sqlite.counts.shard1"]  # the first is reused
     assert second.spend(key, now).remaining == 1000 - 6
     assert third.spend(key, now).remaining == 1000 - 7
     assert third.used_today(now) == {"k": 7}
