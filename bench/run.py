@@ -380,9 +380,9 @@ def report_throughput(results: dict[str, list[WrkResult]]) -> None:
 
 
 def alternating(url: str, key_a: str, key_b: str, *, duration: int) -> tuple[int, int]:
-    """Responses to ``key_a`` and to ``key_b`` in one wrk run that switches every connection
-    from one key to the other every 200 ms (``bench/alternate.lua``): the same number of
-    complete phases of each."""
+    """Requests answered for ``key_a`` and for ``key_b`` in one wrk run that switches every
+    connection from one key to the other every 200 ms (``bench/alternate.lua``), over the same
+    number of complete phases of each."""
     cmd = ["wrk", "-t2", "-c32", f"-d{duration}s", "-s", str(HERE / "alternate.lua"), url]
     env = {**os.environ, "KEY_A": key_a, "KEY_B": key_b, "PHASE_MS": "200"}
     text = subprocess.run(
