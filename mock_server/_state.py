@@ -169,9 +169,7 @@ class _Counters:
     def _add(self, slot: int, day: int, n: int) -> int:
         """Add ``n`` to this instance's count of ``slot`` on ``day``: the slot's count after it."""
         row = (slot + 1) * _SHARDS
-        words = self._words
-        if words is None or len(words) < row + _SHARDS:
-            words = self._view(slot)
+        words = self._view(slot)
         stamp = (day << _RESET_BITS | words[_RESETS] & _RESET_MASK) << _COUNT_BITS
         own = row + self._shard
         count = words[own] - stamp
