@@ -309,8 +309,11 @@ class SharedState:
 
     def put_default(self, name: str, value: Any) -> None:
         """Set ``name`` unless another worker already did."""
-        self._conn().execute("INSERT OR IGNORE INTO settings VALUES (?, ?)", (name, orjson.dumps(value)))
-        self._counters.settings_changed()
+        cursor = self._conn().execute(
+            "INSERT OR IGNORE INTO settings VALUES (?, ?)", (name, orjson.dumps(value))
+        )
+        if cursor.rowcount:
+            self._counters.settings_changed()
 
     @property
     def version(self) -> int:
