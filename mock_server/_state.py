@@ -167,20 +167,19 @@ class _Counters:
         return words
 
     def _add(self, slot: int, day: int, n: int) -> int:
-        """Add ``n`` to this instance's count of ``slot`` on ``day``: the slot's count after it."""
+        """Add ``n`` to this instance's count of ``slot`` on ``day``: the slot's count after it.
+        (A ``-1`` only takes back this instance's ``+1`` of the same day.)"""
         row = (slot + 1) * _SHARDS
         words = self._view(slot)
         stamp = (day << _RESET_BITS | words[_RESETS] & _RESET_MASK) << _COUNT_BITS
+        last = stamp + _COUNT_MASK  # the words of this day and reset: stamp to last
         own = row + self._shard
-        count = words[own] - stamp
-        if not 0 <= count <= _COUNT_MASK:  # a count of another day, or from before a reset
-            count = 0
-        words[own] = stamp + max(count + n, 0)
+        word = words[own]
+        words[own] = word + n if stamp <= word <= last else stamp + max(n, 0)
         total = 0
-        for count in words[row : row + words[_SHARDS_USED]]:
-            count -= stamp
-            if 0 <= count <= _COUNT_MASK:
-                total += count
+        for word in words[row : row + words[_SHARDS_USED]]:
+            if stamp <= word <= last:
+                total += word - stamp
         return total
 
     def spend(self, slot: int, day: int, limit: int) -> int | None:
