@@ -83,15 +83,14 @@ class Runtime:
             self._epoch, self._version = epoch, version
 
     def _load_data(self) -> None:
+        # The store this replaces is not closed here: another thread may still be answering
+        # from it. Its connections close when it is garbage, after its last request.
         fixtures = self.state.get(FIXTURES)
-        old = getattr(self, "store", None)
         if fixtures is None:
             self.store, self.data_source = build_store(self.config), "seeded"
         else:
             self.store, self.data_source = LeadStore(None), "fixtures"
             self.store.load(fixtures, source="fixtures")
-        if old is not None:
-            old.close()
 
     def _advance(self, *, data: bool, scenario: int | None) -> None:
         epoch = self.state.get(EPOCH)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -86,6 +87,18 @@ def test_store__database_file_is_reused(tmp_path: Any) -> None:
     again = LeadStore(path)
     assert again.built_for() == "seeded:30:1"
     assert again.open_existing() == 30
+
+
+def test_store__file_answers_from_each_thread_and_after_a_reload(tmp_path: Any) -> None:
+    store = LeadStore(tmp_path / "leads.sqlite")
+    store.load(generate_leads(30, seed=1), source="a", presorted=True)
+    queries = [{"archived": "true", "limit": "7", "page": str(p)} for p in range(1, 6)]
+    with ThreadPoolExecutor(4) as pool:  # each thread reads with a connection of its own
+        for leads in (list(generate_leads(30, seed=1)), list(generate_leads(12, seed=2))):
+            store.load(leads, source="test", presorted=True)  # the second load replaces the file
+            expected = [_answer(_store(leads), **q) for q in queries]
+            assert list(pool.map(lambda q: _answer(store, **q), queries * 4)) == expected * 4
+    store.close()
 
 
 def test_store__presorted_stream_out_of_order_is_an_error() -> None:
