@@ -3,9 +3,9 @@ scenario.
 
 Settings live in a small SQLite file. Quota counts live beside it, in a memory-mapped file
 with a row of counters per key, one counter per process (see :class:`_Counters`); SQLite only
-records which row is whose. A request far from its key's limit is counted with no lock shared
-between processes, and the last requests before the limit one at a time, so a key with limit L
-gets exactly L successes however many threads and processes ask at once.
+records which row is whose. A request far from its key's limit is counted with no lock, and the
+last requests before the limit one at a time, so a key with limit L gets exactly L successes
+however many threads and processes ask at once.
 
 Earlier designs, a SQLite write transaction per request and then one shared counter per key
 under ``flock``, cost a limited key far more of its throughput (``bench/README.md``).
@@ -26,6 +26,7 @@ from typing import Any, Final, NamedTuple
 
 import orjson
 
+from mock_server import _tally
 from mock_server._keys import ApiKey
 
 _DDL: Final = """
@@ -37,8 +38,7 @@ _ROW_BYTES: Final = _SHARDS * 8
 _GROW_BYTES: Final = 256 * _ROW_BYTES  # the counters file grows 256 keys at a time
 # A word of a key's row: the stamp (UTC day as a date ordinal, then the number of the last
 # quota reset, modulo 256) above 36 bits of count. The header row: these words, then unused.
-_COUNT_BITS: Final = 36
-_COUNT_MASK: Final = (1 << _COUNT_BITS) - 1
+_COUNT_BITS: Final = _tally.COUNT_BITS  # 36: _tally.c adds and sums the words
 _RESET_BITS: Final = 8
 _RESET_MASK: Final = (1 << _RESET_BITS) - 1
 # The header row's words: quota resets so far; shards ever claimed; changes to the settings.
@@ -95,12 +95,13 @@ class _Counters:
     stamp counts 0. A key's count is the sum of its row. To spend, an instance adds one to its
     own word first and then sums the row (taking the one back if that is over the limit), so
     of two concurrent spenders the later one sees the earlier: the count never passes the
-    limit. Far from the limit (at least ``_SHARDS`` below it) that is all, with no lock but a
-    thread lock. Near it, a request could be refused for a request that another process has
-    added and is about to take back, so the last ``_SHARDS`` requests of a key's day are spent
-    one at a time under ``flock``: a key with limit L gets exactly L successes however many
-    threads and processes ask at once. (Linux's ``percpu_counter`` compares with a limit the
-    same way.) ``with counters:`` holds the thread lock and the ``flock``.
+    limit. Far from the limit (at least ``_SHARDS`` below it) that is all, in one call of
+    ``_tally.add`` (C: the adding and summing in Python were most of what a limited key cost)
+    with no lock at all. Near it, a request could be refused for a request that another thread
+    or process has added and is about to take back, so the last ``_SHARDS`` requests of a key's
+    day are spent one at a time under ``flock``: a key with limit L gets exactly L successes
+    however many threads and processes ask at once. (Linux's ``percpu_counter`` compares with a
+    limit the same way.) ``with counters:`` holds a thread lock and the ``flock``.
     """
 
     def __init__(self, path: str) -> None:
@@ -168,27 +169,18 @@ class _Counters:
 
     def _add(self, slot: int, day: int, n: int) -> int:
         """Add ``n`` to this instance's count of ``slot`` on ``day``: the slot's count after it.
-        (A ``-1`` only takes back this instance's ``+1`` of the same day.)"""
+        (A ``-1`` only takes back a ``+1`` of the same day.) Threads need no lock for it."""
         row = (slot + 1) * _SHARDS
         words = self._view(slot)
         stamp = (day << _RESET_BITS | words[_RESETS] & _RESET_MASK) << _COUNT_BITS
-        last = stamp + _COUNT_MASK  # the words of this day and reset: stamp to last
-        own = row + self._shard
-        word = words[own]
-        words[own] = word + n if stamp <= word <= last else stamp + max(n, 0)
-        total = 0
-        for word in words[row : row + words[_SHARDS_USED]]:
-            if stamp <= word <= last:
-                total += word - stamp
-        return total
+        return _tally.add(words, row, words[_SHARDS_USED], row + self._shard, stamp, n)
 
     def spend(self, slot: int, day: int, limit: int) -> int | None:
         """Count one request in ``slot`` if it has fewer than ``limit`` on ``day``: the new count."""
-        with self._thread_lock:
-            used = self._add(slot, day, 1)
-            if used <= limit - _SHARDS:
-                return used
-            self._add(slot, day, -1)
+        used = self._add(slot, day, 1)
+        if used <= limit - _SHARDS:
+            return used
+        self._add(slot, day, -1)
         with self:  # near the limit: one spender at a time
             used = self._add(slot, day, 1)
             if used <= limit:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server import ApiKey, MockConfig, create_app
+from mock_server import ApiKey, MockConfig, _tally, create_app
 from mock_server._state import _SHARDS, SharedState, next_midnight
 
 # Below the last _SHARDS requests every request is counted under the shared lock; above, the
@@ -125,3 +125,16 @@ def test_quota__counters_grow_for_many_keys_and_every_worker_sees_them(tmp_path:
     second.reset_quotas()
     assert set(first.used_today(now).values()) == {0}
     assert first.spend(keys[0], now).remaining == 1
+
+
+def test_tally_add__counts_the_words_of_one_stamp_and_checks_its_arguments() -> None:
+    words = memoryview(bytearray(8 * 4)).cast("Q")
+    stamp, yesterday = 5 << _tally.COUNT_BITS, 4 << _tally.COUNT_BITS
+    words[1], words[2] = yesterday + 7, stamp + 3
+    assert _tally.add(words, 0, 4, 1, stamp, 1) == 1 + 3  # yesterday's count restarts at 0
+    assert words[1] == stamp + 1
+    assert _tally.add(words, 0, 4, 1, stamp, -1) == 3
+    with pytest.raises(IndexError, match="outside the words"):
+        _tally.add(words, 2, 4, 2, stamp, 1)
+    with pytest.raises(BufferError):
+        _tally.add(bytes(32), 0, 4, 1, stamp, 1)
