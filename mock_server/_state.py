@@ -38,7 +38,7 @@ _ROW_BYTES: Final = _SHARDS * 8
 _GROW_BYTES: Final = 256 * _ROW_BYTES  # the counters file grows 256 keys at a time
 # A word of a key's row: the stamp (UTC day as a date ordinal, then the number of the last
 # quota reset, modulo 256) above 36 bits of count. The header row: these words, then unused.
-_COUNT_BITS: Final = _tally.COUNT_BITS  # 36: _tally.c adds and sums the words
+_COUNT_BITS: Final = _tally.COUNT_BITS  # 36, defined where the words are added and summed
 _RESET_BITS: Final = 8
 _RESET_MASK: Final = (1 << _RESET_BITS) - 1
 # The header row's words: quota resets so far; shards ever claimed; changes to the settings.

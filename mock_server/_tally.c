@@ -1,7 +1,7 @@
 /* The one step of quota counting that every request of a limited key takes (see _Counters in
- * _state.py, which owns the layout of the words): add to this process's word of a key's row,
- * then sum the row. In Python it was most of what a limited key cost over an unlimited one
- * (bench/README.md); here it is one call.
+ * _state.py, which lays out the words, with the width of a count it reads from COUNT_BITS
+ * here): add to this process's word of a key's row, then sum the row. In Python it was most
+ * of what a limited key cost over an unlimited one (bench/README.md); here it is one call.
  *
  * add(words, row, width, own, stamp, n) -> int
  *   words: a writable buffer of native 64-bit words (the mapped counters file)
@@ -16,7 +16,8 @@
 #include <Python.h>
 #include <stdint.h>
 
-#define COUNT_MASK ((UINT64_C(1) << 36) - 1)
+#define COUNT_BITS 36 /* a word: stamp << COUNT_BITS | count */
+#define COUNT_MASK ((UINT64_C(1) << COUNT_BITS) - 1)
 
 static PyObject *
 tally_add(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
@@ -78,7 +79,7 @@ PyMODINIT_FUNC
 PyInit__tally(void)
 {
     PyObject *module = PyModule_Create(&tally_module);
-    if (module != NULL && PyModule_AddIntConstant(module, "COUNT_BITS", 36) < 0) {
+    if (module != NULL && PyModule_AddIntConstant(module, "COUNT_BITS", COUNT_BITS) < 0) {
         Py_DECREF(module);
         return NULL;
     }
