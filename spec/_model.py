@@ -129,11 +129,12 @@ def matches(query: LeadQuery, lead: Lead) -> bool:
 
 
 def parse_timestamp(value: object) -> datetime | None:
-    """An ISO 8601 timestamp as an aware ``datetime``, or ``None`` if it is not one."""
+    """An RFC 3339 timestamp (any offset, ``T`` or ``t``) as an aware ``datetime``, or ``None``
+    if it is not one. Timestamps compare by instant, whatever offset they are written with."""
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value.upper())
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None

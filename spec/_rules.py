@@ -124,6 +124,19 @@ _RULES: Final = (
         "A page past the last one is empty, with has_more false and the same total.",
         "Page number (1-based)",
     ),
+    Rule(
+        "page.walk",
+        "documented",
+        "Walking the pages of one query from page 1 lists every matching lead exactly once, newest"
+        " first, and asking for the same page again gives the same leads.",
+        "Returns a paginated list of leads for the authenticated company.",
+    ),
+    Rule(
+        "data.consistent",
+        "documented",
+        "A lead reads the same in every answer that lists it, whatever the filters and page.",
+        "Returns a paginated list of leads for the authenticated company.",
+    ),
     Rule("page.default_limit", "assumed", f"Without limit, a page holds {DEFAULT_LIMIT} leads."),
     Rule("page.default_page", "assumed", "Without page, the first page is returned."),
     Rule(

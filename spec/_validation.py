@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from spec._document import response_schema
+from spec._document import component_schema, response_schema
 
 _FORMATS = FormatChecker()
 
@@ -47,6 +49,38 @@ def _validator(status: int, strict: bool) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=_FORMATS)
 
 
+@cache
+def _page_validators(strict: bool) -> tuple[Draft202012Validator, Draft202012Validator]:
+    """The 200 body's envelope (its leads accepted as they are) and one lead, apart: a lead seen
+    on many pages is then checked once (see :func:`_lead_errors`)."""
+    envelope = copy.deepcopy(response_schema(200, strict=strict))
+    envelope["$defs"]["LeadList"]["properties"]["data"]["items"] = True
+    lead = component_schema("Lead", strict=strict)
+    return (
+        Draft202012Validator(envelope, format_checker=_FORMATS),
+        Draft202012Validator(lead, format_checker=_FORMATS),
+    )
+
+
+_LEAD_CACHE_SIZE = 50_000
+_lead_cache: dict[tuple[bool, bytes], tuple[tuple[str, Any, str], ...]] = {}
+
+
+def _lead_errors(lead: Any, strict: bool) -> tuple[tuple[str, Any, str], ...]:
+    """(path below the lead, value, message) for each way ``lead`` breaks the Lead schema."""
+    key = (strict, orjson.dumps(lead, option=orjson.OPT_SORT_KEYS))
+    found = _lead_cache.get(key)
+    if found is None:
+        validator = _page_validators(strict)[1]
+        found = tuple(
+            (_json_path(e).removeprefix("$"), e.instance, e.message) for e in validator.iter_errors(lead)
+        )
+        if len(_lead_cache) >= _LEAD_CACHE_SIZE:
+            _lead_cache.clear()
+        _lead_cache[key] = found
+    return found
+
+
 def _json_path(error: ValidationError) -> str:
     out = "$"
     for part in error.absolute_path:
@@ -63,7 +97,21 @@ def body_violations(status: int, body: Any, *, strict: bool = False) -> list[Vio
 
     ``strict=True`` also rejects fields the document does not name.
     """
-    return [_explain(e) for e in _validator(status, strict).iter_errors(body)]
+    data = body.get("data") if isinstance(body, dict) else None
+    if status != 200 or not isinstance(data, list):
+        return [_explain(e) for e in _validator(status, strict).iter_errors(body)]
+    envelope, _ = _page_validators(strict)
+    out = [_explain(e) for e in envelope.iter_errors(body)]
+    for index, lead in enumerate(data):
+        try:
+            errors = _lead_errors(lead, strict)
+        except TypeError:  # not serialisable as JSON keys (cannot come from a JSON body)
+            errors = tuple(
+                (_json_path(e).removeprefix("$"), e.instance, e.message)
+                for e in _page_validators(strict)[1].iter_errors(lead)
+            )
+        out.extend(Violation(f"$.data[{index}]{path}", value, message) for path, value, message in errors)
+    return out
 
 
 def header_violations(headers: Mapping[str, str]) -> list[Violation]:
