@@ -1,66 +1,98 @@
 """Checks of one response, as small registered functions: ``check(ctx, exchange) -> None``.
 
 A broken *documented* rule raises :class:`ContractFailure`. A broken *assumed* rule goes
-through :meth:`Context.assumed`: a failure in strict mode, a "spec gap" warning otherwise.
-Every message says what was received and what the contract says, so a reader can fix the
-server without opening the test.
+through :meth:`Context.fail` too: a failure in strict mode, a "spec gap" otherwise. Every
+message says what was received and what the contract says, so a reader can fix the server
+without opening the test; every failure and gap is also counted in the run's findings.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import spec
+from contract_tests._report import Example, Findings
 from contract_tests._snapshot import Expectation, Snapshot
 from contract_tests._target import Exchange
 
 
 class ContractFailure(AssertionError):
-    """The server breaks a rule of the contract."""
+    """The server breaks a rule of the contract; ``example`` says how."""
 
-    def __init__(self, rule_id: str, exchange: Exchange | None, received: str, expected: str) -> None:
-        self.rule = spec.rule(rule_id)
-        lines = [f"[{rule_id}] {self.rule.statement}"]
-        if exchange is not None:
-            lines.append(f"Request:    {exchange.describe()}")
-        lines.append(f"Received:   {received}")
-        label = "Documented" if self.rule.documented else "Assumed"
-        lines.append(f"{label}: {expected}")
-        if self.rule.source:
-            lines.append(f'Reference page: "{self.rule.source}"')
-        super().__init__("\n".join(lines))
+    def __init__(self, example: Example) -> None:
+        self.example = example
+        self.rule = example.rule
+        super().__init__(str(example))
 
 
-@dataclass(frozen=True)
-class Gap:
-    """A server choice that differs from one of our assumptions (reported, not failed)."""
+class ContractFailures(AssertionError):
+    """Several rules broken in one test; ``failures`` has each, in the order seen."""
 
-    rule_id: str
-    message: str
+    def __init__(self, failures: list[ContractFailure]) -> None:
+        self.failures = failures
+        super().__init__(f"{len(failures)} rules broken:\n\n" + "\n\n".join(str(f.example) for f in failures))
+
+
+def examples_of(error: BaseException) -> list[Example] | None:
+    """The examples a contract failure carries, or ``None`` for any other exception."""
+    if isinstance(error, ContractFailure):
+        return [error.example]
+    if isinstance(error, ContractFailures):
+        return [f.example for f in error.failures]
+    return None
 
 
 @dataclass
 class Context:
-    """What the checks know beyond one response: strictness, the snapshot, the gaps so far."""
+    """What the checks know beyond one response: strictness, the snapshot, the findings."""
 
     strict: bool
+    findings: Findings = field(default_factory=Findings)
     snapshot: Snapshot | None = None
-    gaps: list[Gap] = field(default_factory=list)
     checked: int = 0
 
     def fail(self, rule_id: str, exchange: Exchange | None, received: str, expected: str) -> None:
         """Report a broken rule: documented rules always fail, assumed ones only when strict."""
-        failure = ContractFailure(rule_id, exchange, received, expected)
-        if failure.rule.documented or self.strict:
-            raise failure
-        if all(g.rule_id != rule_id for g in self.gaps):
-            self.gaps.append(Gap(rule_id, str(failure)))
+        example = Example(rule_id, exchange.describe() if exchange else None, received, expected)
+        gap = not (example.rule.documented or self.strict)
+        self.findings.add(example, gap=gap)
+        if not gap:
+            raise ContractFailure(example)
 
     def expect(self, ok: bool, rule_id: str, exchange: Exchange | None, received: str, expected: str) -> None:
         if not ok:
             self.fail(rule_id, exchange, received, expected)
+
+
+class Collector:
+    """Runs several checks in a row and raises every distinct rule they broke at the end."""
+
+    def __init__(self) -> None:
+        self.failures: list[ContractFailure] = []
+
+    def __enter__(self) -> Collector:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> bool:
+        if isinstance(error, ContractFailures):
+            self.failures.extend(error.failures)
+        elif isinstance(error, ContractFailure):
+            self.failures.append(error)
+        elif error is not None:
+            return False
+        return True
+
+    def raise_all(self) -> None:
+        seen: dict[str, ContractFailure] = {}
+        for failure in self.failures:
+            seen.setdefault(failure.example.rule_id, failure)
+        if len(seen) == 1:
+            raise next(iter(seen.values()))
+        if seen:
+            raise ContractFailures(list(seen.values()))
 
 
 Check = Callable[[Context, Exchange], None]
@@ -176,14 +208,30 @@ def echoes_page_and_limit(ctx: Context, ex: Exchange) -> None:
 @check
 def page_holds_at_most_limit(ctx: Context, ex: Exchange) -> None:
     limit = ex.pagination.get("limit")
-    if not _is_page(ex) or not isinstance(limit, int):
+    if not _is_page(ex) or not isinstance(limit, int | float):
         return
+    ceiling = min(limit, spec.MAX_LIMIT)
     ctx.expect(
-        len(ex.leads) <= limit,
+        len(ex.leads) <= ceiling,
         "page.limit_max",
         ex,
         f"{len(ex.leads)} leads with limit {limit}",
-        "a page holds at most limit leads",
+        f"a page holds at most limit leads, and at most {spec.MAX_LIMIT}",
+    )
+
+
+@check
+def no_lead_twice(ctx: Context, ex: Exchange) -> None:
+    if not _is_page(ex):
+        return
+    ids = Counter(lead.get("id") for lead in ex.leads if lead.get("id") is not None)
+    repeated = [i for i, n in ids.items() if n > 1]
+    ctx.expect(
+        not repeated,
+        "page.walk",
+        ex,
+        f"lead {repeated[0]!r} {ids[repeated[0]]} times on one page" if repeated else "",
+        "each matching lead once",
     )
 
 
@@ -202,14 +250,6 @@ def has_more_agrees_with_total(ctx: Context, ex: Exchange) -> None:
         f"has_more = {has_more!r} with page {page}, limit {limit}, total {total}",
         f"has_more = {expected} (page × limit < total)",
     )
-    if ex.leads and page * limit < total:
-        ctx.expect(
-            len(ex.leads) == limit,
-            "page.total",
-            ex,
-            f"{len(ex.leads)} leads on page {page} of a listing of {total} with limit {limit}",
-            f"a page before the last holds exactly limit ({limit}) leads",
-        )
     start = (page - 1) * limit
     if start >= total:
         ctx.expect(
@@ -290,14 +330,45 @@ for _filter in spec.FILTERS:
     check(_filter_check(_filter))
 
 
-# -- one page against the whole listing (the differential check) ------------------------------
+# -- one page against the whole listing (the differential checks) -----------------------------
+
+
+@check
+def leads_as_listed(ctx: Context, ex: Exchange) -> None:
+    """Every lead reads as it does in the full listing (a filter must not change a lead)."""
+    snap = ctx.snapshot
+    if snap is None or not _is_page(ex):
+        return
+    for lead in ex.leads:
+        lead_id = lead.get("id")
+        if lead_id is None:
+            continue
+        listed = snap.by_id.get(lead_id)
+        if listed is None:
+            ctx.fail(
+                "data.consistent",
+                ex,
+                f"lead {lead_id!r}, which no page of the full listing (archived=true) has",
+                "the leads of the full listing, and no others",
+            )
+            return
+        # A server may leave out optional fields; a field both answers show must agree.
+        fields = sorted(k for k in lead.keys() & listed.keys() if lead[k] != listed[k])
+        if fields:
+            shown = ", ".join(f"{k}={lead.get(k, '(absent)')!r}" for k in fields[:3])
+            was = ", ".join(f"{k}={listed.get(k, '(absent)')!r}" for k in fields[:3])
+            ctx.fail(
+                "data.consistent",
+                ex,
+                f"lead {lead_id!r} with {_short(shown, 160)}",
+                f"the lead as the full listing shows it: {_short(was, 160)}",
+            )
+            return
 
 
 @check
 def matches_the_model(ctx: Context, ex: Exchange) -> None:
-    if ctx.snapshot is None or not _is_page(ex):
-        return
-    if ex.numbers is None:
+    if ctx.snapshot is None or not _is_page(ex) or ex.numbers is None:
         return
     page, limit, total = ex.numbers
     exp = ctx.snapshot.expect(ex.query)
@@ -312,17 +383,20 @@ def matches_the_model(ctx: Context, ex: Exchange) -> None:
             f"{bounds}: the leads of the full listing that match {describe(ex.query)}",
         )
         return
+    outside = [i for i in got if i is not None and i not in exp.may_ids]
+    if outside:
+        ctx.fail(
+            exp.rule_id,
+            ex,
+            f"lead {outside[0]!r}, which does not match {describe(ex.query)} in the full listing",
+            f"only leads that match {describe(ex.query)}",
+        )
+        return
     if exp.determinate:
         window = spec.page_window(total, page=page, limit=limit)
         want = exp.must[window.start : window.stop]
         if _times(ex.leads) != _times(want):
-            ctx.fail(
-                "page.one_based",
-                ex,
-                f"leads {_ids(got)}",
-                f"leads {_ids(_id_list(want))}: matches {window.start + 1} to {window.stop} of {total},"
-                " newest first",
-            )
+            _wrong_window(ctx, ex, exp, want, window)
             return
         ctx.expect(
             got == _id_list(want),
@@ -341,6 +415,30 @@ def matches_the_model(ctx: Context, ex: Exchange) -> None:
             f"total {total}, leads {_ids(got)}",
             f"total {len(exp.exact)}, leads {_ids(_id_list(want))}",
         )
+
+
+def _wrong_window(
+    ctx: Context, ex: Exchange, exp: Expectation, want: list[dict[str, Any]], window: spec.Window
+) -> None:
+    """The page holds matching leads, but not the ones of its place in the listing: say why."""
+    page, limit, total = ex.numbers or (1, 1, 0)
+    got = [lead.get("id") for lead in ex.leads]
+    expected = (
+        f"leads {_ids(_id_list(want))}: matches {window.start + 1} to {window.stop} of {total}, newest first"
+    )
+    for other in (page - 1, page + 1):
+        if other >= 1:
+            near = spec.page_window(total, page=other, limit=limit)
+            if near.stop > near.start and _times(ex.leads) == _times(exp.must[near.start : near.stop]):
+                ctx.fail("page.one_based", ex, f"the leads of page {other}: {_ids(got)}", expected)
+                return
+    missing = len(ex.leads) < len(want)
+    ctx.fail(
+        "page.walk" if missing else "order.newest_first",
+        ex,
+        f"leads {_ids(got)}",
+        expected,
+    )
 
 
 def _times(leads: list[dict[str, Any]]) -> list[Any]:
@@ -374,29 +472,14 @@ def describe(query: spec.LeadQuery) -> str:
     return "&".join(f"{k}={v}" for k, v in params.items()) or "no filter"
 
 
-class ContractFailures(AssertionError):
-    """One response breaks several rules; ``failures`` has each, in check order."""
-
-    def __init__(self, failures: list[ContractFailure]) -> None:
-        self.failures = failures
-        super().__init__(
-            f"{len(failures)} rules broken by one response:\n\n" + "\n\n".join(map(str, failures))
-        )
-
-
 def check_exchange(ctx: Context, exchange: Exchange, *, only: Iterable[str] | None = None) -> None:
     """Run the registered checks (or ``only`` those) on one exchange.
 
     Raises :class:`ContractFailure` for a broken rule, :class:`ContractFailures` for several.
     """
-    failures: list[ContractFailure] = []
+    collector = Collector()
     for name in list(CHECKS) if only is None else only:
-        try:
+        with collector:
             CHECKS[name](ctx, exchange)
-        except ContractFailure as failure:
-            failures.append(failure)
     ctx.checked += 1
-    if len(failures) == 1:
-        raise failures[0]
-    if failures:
-        raise ContractFailures(failures)
+    collector.raise_all()

@@ -9,7 +9,7 @@ assumed reading gives the exact answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final
 
@@ -21,7 +21,7 @@ PAGE_SIZE: Final = spec.MAX_LIMIT
 MAX_PAGES: Final = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Expectation:
     """What the full listing predicts for one query (lists in the server's order)."""
 
@@ -36,6 +36,10 @@ class Expectation:
     def determinate(self) -> bool:
         return len(self.must) == len(self.may)
 
+    @cached_property
+    def may_ids(self) -> frozenset[Any]:
+        return frozenset(lead.get("id") for lead in self.may)
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -45,10 +49,19 @@ class Snapshot:
     default: list[dict[str, Any]]  # the default listing, in the server's order
     exchanges: list[Exchange]
     problem: str | None = None
+    _expectations: dict[tuple[Any, ...], Expectation] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
         return self.problem is None
+
+    @cached_property
+    def by_id(self) -> dict[Any, dict[str, Any]]:
+        """The leads of the full listing by id (the first, if a server lists one twice)."""
+        out: dict[Any, dict[str, Any]] = {}
+        for lead in self.everything:
+            out.setdefault(lead.get("id"), lead)
+        return out
 
     @cached_property  # asked for every checked answer; the listings never change
     def archived_ids(self) -> frozenset[Any]:
@@ -56,6 +69,17 @@ class Snapshot:
         return frozenset(lead.get("id") for lead in self.everything if lead.get("id") not in shown)
 
     def expect(self, query: spec.LeadQuery) -> Expectation:
+        """What the full listing predicts for ``query`` (whatever its page and limit)."""
+        key = (
+            query.archived,
+            *(getattr(query, f.parameter) for f in spec.FILTERS if f.parameter != "archived"),
+        )
+        cached = self._expectations.get(key)
+        if cached is None:
+            cached = self._expectations[key] = self._expect(query)
+        return cached
+
+    def _expect(self, query: spec.LeadQuery) -> Expectation:
         base = self.everything if query.archived else self.default
         filters = [f for f in spec.FILTERS if f.parameter != "archived" and f.parameter in query.given]
         used = [f for f in filters if getattr(query, f.parameter) is not None]

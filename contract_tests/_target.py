@@ -1,51 +1,47 @@
 """The server under test, and the one client that talks to it: GET only, counted against a
-hard request budget, never retrying, never showing a key."""
+hard request budget, each request within a total deadline, never retrying, never showing a key.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import socket
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 from urllib.parse import urlencode
 
 import httpx
 import orjson
+import pytest
 
 import spec
+from contract_tests._secrets import Redactor, Secret
 
+_log = logging.getLogger("contract_tests")
 LIVE_BUDGET: Final = 150
-TIMEOUT: Final = httpx.Timeout(20.0, connect=5.0)
-
-
-class Secret:
-    """An API key that never shows itself: not in ``repr``, ``str``, logs or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return f"Secret({self})"
-
-    def __str__(self) -> str:
-        value = self._value
-        return value[:3] + "…" + value[-2:] if len(value) >= 12 else "…"
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
+#: Seconds each request may take in all: connect, headers and body (``--request-timeout``).
+DEFAULT_DEADLINE: Final = 20.0
+#: The header the reference page shows, sent with every request as it shows it.
+API_VERSION_HEADER: Final = ("rotor-api-version", "1.1.0")
+UNKNOWN_KEY: Final = "rotor-contract-suite-unknown-key"
+#: The keys a request can be sent with: the three given ones, an unknown one, or none.
+KEY_OPTIONS: Final = {"main": "--api-key", "no-scope": "--no-scope-key", "exhausted": "--exhausted-key"}
 
 
 class RunStopped(Exception):
-    """The run cannot go on (budget spent, main key rate limited, network down): no verdict."""
+    """The run cannot go on (budget spent, main key rate limited, deadline, network down):
+    no verdict can be given. ``cause`` is the network error or status that stopped it."""
+
+    def __init__(self, reason: str, cause: BaseException | int | None = None) -> None:
+        super().__init__(reason)
+        self.cause = cause
 
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request the suite sent and what came back."""
+    """One request the suite sent and what came back (every key already redacted from it)."""
 
     query: spec.LeadQuery
     url: str  # path and query string, as sent (no key)
@@ -67,14 +63,74 @@ class Exchange:
 
     @property
     def numbers(self) -> tuple[int, int, int] | None:
-        """``(page, limit, total)`` from the pagination, if all three are integers."""
-        page, limit, total = (self.pagination.get(name) for name in ("page", "limit", "total"))
-        if all(type(v) is int for v in (page, limit, total)):
-            return int(page), int(limit), int(total)  # type: ignore[arg-type]
-        return None
+        """``(page, limit, total)`` from the pagination, if all three are whole numbers."""
+        whole = [int(v) for v in (self.pagination.get(n) for n in ("page", "limit", "total")) if _whole(v)]
+        return (whole[0], whole[1], whole[2]) if len(whole) == 3 else None
 
     def describe(self) -> str:
         return f"GET {self.url} ({self.key_name} key) → {self.status}"
+
+
+def _whole(value: Any) -> TypeGuard[int | float]:
+    # JSON does not tell 12 from 12.0, and JSON Schema's "integer" accepts both.
+    return (type(value) is int) or (type(value) is float and value.is_integer())
+
+
+class _Sender:
+    """Sends one request within a total deadline (connect + headers + body).
+
+    httpx's timeouts bound each network operation, so a server that drips one byte every few
+    seconds would never time out. Here the request runs in a daemon thread; at the deadline the
+    connection's socket is shut down (it is known from httpx's ``trace`` extension), which wakes
+    the thread, and the caller moves on even if it does not wake.
+    """
+
+    def __init__(self, client: httpx.Client, deadline: float | None) -> None:
+        self.client = client
+        self.deadline = deadline
+        self._stream: Any = None  # the network stream of the connection in use
+
+    def _trace(self, event: str, info: Mapping[str, Any]) -> None:
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self._stream = info.get("return_value") or self._stream
+
+    def _fetch(self, url: str, headers: Mapping[str, str]) -> httpx.Response:
+        extensions = {"trace": self._trace} if self.deadline is not None else {}
+        with self.client.stream("GET", url, headers=headers, extensions=extensions) as response:
+            response.read()
+        return response
+
+    def send(self, url: str, headers: Mapping[str, str]) -> httpx.Response:
+        """The response; raises :class:`TimeoutError` past the deadline, ``httpx.HTTPError``."""
+        if self.deadline is None:
+            return self._fetch(url, headers)
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["response"] = self._fetch(url, headers)
+            except BaseException as exc:  # handed to the caller
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, name="rotor-contract-request", daemon=True)
+        worker.start()
+        worker.join(self.deadline)
+        if worker.is_alive():
+            self._abort()
+            worker.join(2.0)
+            raise TimeoutError(f"no complete answer within {self.deadline:g} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        response: httpx.Response = outcome["response"]
+        return response
+
+    def _abort(self) -> None:
+        sock = self._stream.get_extra_info("socket") if self._stream is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 @dataclass
@@ -87,57 +143,100 @@ class Target:
     no_scope_key: Secret | None = None
     exhausted_key: Secret | None = None
     budget: int | None = LIVE_BUDGET
+    deadline: float | None = DEFAULT_DEADLINE
     used: int = 0
     path: str = "/leads"
     exchanges: list[Exchange] = field(default_factory=list, repr=False)
     stopped: str | None = None  # once set, no further request is sent
+    #: Keys that got a 429 (other than the exhausted key): no more requests are sent with them.
+    spent_keys: dict[str, str] = field(default_factory=dict)
+    redactor: Redactor = field(default_factory=Redactor, repr=False)
+    base_url: str | None = None  # None: the in-process mock
+
+    def __post_init__(self) -> None:
+        self._sender = _Sender(self.client, self.deadline)
+
+    @property
+    def secrets(self) -> list[Secret]:
+        return [k for k in (self.api_key, self.no_scope_key, self.exhausted_key) if k]
+
+    def has_key(self, key: str) -> bool:
+        return key in ("none", "unknown") or self._secret(key) is not None
+
+    def _secret(self, key: str) -> Secret | None:
+        return {"main": self.api_key, "no-scope": self.no_scope_key, "exhausted": self.exhausted_key}.get(key)
+
+    def _headers(self, key: str) -> dict[str, str]:
+        headers = dict([API_VERSION_HEADER])
+        if key == "unknown":
+            headers[spec.API_KEY_HEADER] = UNKNOWN_KEY
+        else:
+            secret = self._secret(key)
+            if secret is not None:
+                headers[spec.API_KEY_HEADER] = secret.get_secret_value()
+        return headers
+
+    def stop(self, reason: str, cause: BaseException | int | None = None) -> RunStopped:
+        self.stopped = self.stopped or reason
+        return RunStopped(self.stopped, cause)
 
     def get(
         self,
         query: spec.LeadQuery | None = None,
         *,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         key: str = "main",
     ) -> Exchange:
-        """Send ``GET /leads`` with ``query`` (or raw ``params``) and the named key.
+        """Send ``GET /leads`` with ``query`` (or raw ``params``: a mapping, or pairs for a
+        parameter given twice) and the named key.
 
-        Raises :class:`RunStopped` when the budget is spent or the main key is rate limited.
+        Raises :class:`RunStopped` when the budget is spent, the main key is rate limited or the
+        server cannot be reached in time; skips the test when ``key`` was rate limited before.
         """
         if self.stopped is None and self.budget is not None and self.used >= self.budget:
-            self.stopped = (
-                f"the request budget of {self.budget} is spent (--max-requests); the run stops here"
-            )
+            self.stop(f"the request budget of {self.budget} is spent (--max-requests); the run stops here")
         if self.stopped is not None:
             raise RunStopped(self.stopped)
+        if key in self.spent_keys:
+            pytest.skip(self.spent_keys[key])
         query = query or spec.LeadQuery()
-        sent = dict(query.to_params() if params is None else params)
+        if params is None:
+            sent = list(query.to_params().items())
+        else:
+            sent = list(params.items()) if isinstance(params, Mapping) else list(params)
         url = self.path + ("?" + urlencode(sent) if sent else "")
-        headers = {"rotor-api-version": "1.1.0"}
-        secret = {"main": self.api_key, "no-scope": self.no_scope_key, "exhausted": self.exhausted_key}.get(
-            key
-        )
-        if key == "unknown":
-            headers[spec.API_KEY_HEADER] = "rotor-contract-suite-unknown-key"
-        elif secret is not None:
-            headers[spec.API_KEY_HEADER] = secret.reveal()
         self.used += 1
         try:
-            response = self.client.get(url, headers=headers)
+            response = self._sender.send(url, self._headers(key))
+        except TimeoutError as exc:
+            reason = f"GET {url}: {exc} (--request-timeout); the server is too slow to judge"
+            raise self.stop(reason, exc) from None
         except httpx.HTTPError as exc:
-            raise RunStopped(f"GET {url} failed: {type(exc).__name__}: {exc}") from None
-        exchange = _exchange(query, url, response, key)
+            message = self.redactor.text(str(exc))
+            raise self.stop(f"GET {url} failed: {type(exc).__name__}: {message}", exc) from None
+        exchange = _exchange(query, url, response, key, self.redactor)
         self.exchanges.append(exchange)
-        if key == "main" and response.status_code == 429:
-            self.stopped = (
-                f"the main API key was refused with 429 after {self.used} requests"
-                f" ({exchange.text[:120]}); its daily quota is spent, so no verdict can be given"
+        _log.debug("%s %s", exchange.describe(), exchange.text[:200])
+        if response.status_code == 429 and key == "main":
+            raise self.stop(
+                f"the key given with --api-key was refused with 429 after {self.used} requests"
+                f" ({exchange.text[:120]}); its daily quota is spent, so no verdict can be given",
+                429,
             )
-            raise RunStopped(self.stopped)
+        if response.status_code == 429 and key != "exhausted":
+            option = KEY_OPTIONS.get(key)
+            who = f"the key given with {option}" if option else f"a request with the {key} key"
+            self.spent_keys[key] = (
+                f"{who} was refused with 429 (rate limited): its checks are skipped, without a verdict"
+            )
+            pytest.skip(self.spent_keys[key])
         return exchange
 
 
-def _exchange(query: spec.LeadQuery, url: str, response: httpx.Response, key: str) -> Exchange:
-    raw = response.content
+def _exchange(
+    query: spec.LeadQuery, url: str, response: httpx.Response, key: str, redactor: Redactor
+) -> Exchange:
+    raw = redactor.bytes(response.content)
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -146,7 +245,7 @@ def _exchange(query: spec.LeadQuery, url: str, response: httpx.Response, key: st
         query=query,
         url=url,
         status=response.status_code,
-        headers=dict(response.headers),
+        headers={k: redactor.text(v) for k, v in response.headers.items()},
         body=body,
         text=raw[:300].decode("utf-8", "replace"),
         key_name=key,
@@ -154,13 +253,11 @@ def _exchange(query: spec.LeadQuery, url: str, response: httpx.Response, key: st
 
 
 def in_process_target(*, leads: int, seed: int) -> Target:
-    """The mock, in-process through WSGI: no sockets, no budget."""
+    """The mock, in-process through WSGI: no sockets, no budget, no deadline."""
     from mock_server import create_app
 
     app = create_app(leads=leads, seed=seed)
-    client = httpx.Client(
-        transport=httpx.WSGITransport(app=app), base_url="http://mock.invalid", timeout=TIMEOUT
-    )
+    client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://mock.invalid")
     return Target(
         client=client,
         label=f"in-process mock ({leads} leads, seed {seed})",
@@ -168,6 +265,7 @@ def in_process_target(*, leads: int, seed: int) -> Target:
         no_scope_key=Secret("demo-key-no-scope"),
         exhausted_key=Secret("demo-key-exhausted"),
         budget=None,
+        deadline=None,
     )
 
 
@@ -178,9 +276,18 @@ def url_target(
     no_scope_key: str | None,
     exhausted_key: str | None,
     budget: int | None,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> Target:
-    """A server at ``base_url`` (``…/open-api`` or the mock's root)."""
-    client = httpx.Client(base_url=base_url.rstrip("/"), timeout=TIMEOUT, follow_redirects=False)
+    """A server at ``base_url`` (``…/open-api`` or the mock's root). Sends nothing yet."""
+    secrets = [Secret(k) for k in (api_key, no_scope_key, exhausted_key) if k]
+    client = httpx.Client(
+        base_url=base_url.rstrip("/"),
+        timeout=httpx.Timeout(deadline, connect=min(deadline, 10.0)),
+        follow_redirects=False,
+        # One connection: the one whose socket the deadline shuts down is the one in use.
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        trust_env=False,
+    )
     return Target(
         client=client,
         label=base_url,
@@ -188,4 +295,65 @@ def url_target(
         no_scope_key=Secret(no_scope_key) if no_scope_key else None,
         exhausted_key=Secret(exhausted_key) if exhausted_key else None,
         budget=budget,
+        deadline=deadline,
+        redactor=Redactor(secrets),
+        base_url=base_url,
     )
+
+
+def preflight(target: Target) -> tuple[Exchange | None, str | None]:
+    """One ``GET /leads`` with the main key, before the budget is spent on checks.
+
+    Returns the exchange, and a line saying what the user must fix if the answer shows that no
+    verdict is possible (a rejected key, a wrong URL, nothing listening, not the API).
+    """
+    url = httpx.URL(target.base_url or "http://mock.invalid")
+    if url.scheme not in ("http", "https") or not url.host:
+        return None, (
+            f"--base-url {target.base_url!r} is not an http(s) URL: give it with its scheme, e.g."
+            " https://api.getrotor.com/open-api"
+        )
+    try:
+        exchange = target.get()
+    except RunStopped as stopped:
+        if isinstance(stopped.cause, httpx.ConnectError | httpx.ConnectTimeout):
+            port = url.port or {"http": 80, "https": 443}[url.scheme]
+            detail = target.redactor.text(str(stopped.cause)) or type(stopped.cause).__name__
+            return None, (
+                f"cannot connect to {url.host}:{port} ({detail}): is the server running there, and"
+                " is --base-url right?"
+            )
+        if stopped.cause == 429:
+            return None, (
+                "the key given with --api-key is rate limited (429): its daily quota is spent;"
+                " run again after the quota resets"
+            )
+        return None, str(stopped)
+    where = f"{target.label.rstrip('/')}{target.path}"
+    body = exchange.body if isinstance(exchange.body, dict) else {}
+    said = body.get("error_code") or body.get("message") or exchange.text[:80].strip()
+    if exchange.status in (401, 403):
+        return exchange, (
+            f"the key given with --api-key was rejected: {exchange.status} {said} — check the key"
+            " (it needs the scope leads:read)"
+        )
+    if exchange.status in (404, 405):
+        hint = (
+            "give the base URL without /leads"
+            if url.path.rstrip("/").endswith("/leads")
+            else "check --base-url (the real API's is https://api.getrotor.com/open-api)"
+        )
+        return exchange, f"no GET /leads at {where} ({exchange.status}): {hint}"
+    if 300 <= exchange.status < 400:
+        location = exchange.headers.get("location", "?")
+        return exchange, (
+            f"GET {where} is redirected ({exchange.status}) to {location}: give --base-url as the"
+            " address it redirects to"
+        )
+    if exchange.status < 300 and exchange.body is None:
+        kind = exchange.headers.get("content-type", "no content type")
+        return exchange, (
+            f"the answer to GET {where} is not JSON ({kind}: {exchange.text[:60]!r}): is --base-url"
+            " the API's address?"
+        )
+    return exchange, None

@@ -1,0 +1,390 @@
+"""The contract suite's pytest plugin: which target, which keys, how many requests, how strict;
+one preflight request before the budget is spent; no key in any output; one verdict.
+
+python -m pytest contract_tests                                  # the mock, in-process
+python -m pytest contract_tests --base-url URL --api-key KEY     # any server
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from contract_tests._checks import Context, examples_of
+from contract_tests._report import Findings, outcome, report_json, summary_lines
+from contract_tests._secrets import RedactingRecords, Redactor
+from contract_tests._snapshot import Snapshot, take_snapshot
+from contract_tests._target import (
+    DEFAULT_DEADLINE,
+    LIVE_BUDGET,
+    Exchange,
+    RunStopped,
+    Target,
+    in_process_target,
+    preflight,
+    url_target,
+)
+
+MOCK_LEADS = 1300
+MOCK_SEED = 5
+#: Tests that spend whatever budget the others left: they run last.
+RUN_LAST = ("test_generated_queries__keep_the_contract",)
+
+settings.register_profile("dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+# Live targets: every example is a request against a daily quota. Derandomized (the same
+# requests every run), few examples, and no shrinking (it would spend requests to minimise).
+settings.register_profile(
+    "live",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rotor", "Rotor GET /leads contract suite")
+    group.addoption(
+        "--base-url",
+        default=os.environ.get("ROTOR_BASE_URL"),
+        help="Server to check, e.g. https://api.getrotor.com/open-api (env ROTOR_BASE_URL)."
+        " Without it, the mock runs in-process.",
+    )
+    group.addoption(
+        "--api-key",
+        default=os.environ.get("ROTOR_API_KEY"),
+        help="Key with scope leads:read (env ROTOR_API_KEY). Never printed.",
+    )
+    group.addoption(
+        "--no-scope-key",
+        default=os.environ.get("ROTOR_NO_SCOPE_KEY"),
+        help="Key without leads:read, for the 403 checks (env ROTOR_NO_SCOPE_KEY). Never printed.",
+    )
+    group.addoption(
+        "--exhausted-key",
+        default=os.environ.get("ROTOR_EXHAUSTED_KEY"),
+        help="Key whose daily quota is spent, for the 429 checks (env ROTOR_EXHAUSTED_KEY). Never printed.",
+    )
+    group.addoption(
+        "--max-requests",
+        type=int,
+        default=None,
+        help=f"Hard request budget (default {LIVE_BUDGET} for a URL, none in-process).",
+    )
+    group.addoption(
+        "--request-timeout",
+        type=float,
+        default=DEFAULT_DEADLINE,
+        metavar="SECONDS",
+        help=f"Total time each request may take: connect, headers and body (default {DEFAULT_DEADLINE:g}).",
+    )
+    group.addoption(
+        "--strict-contract",
+        action="store_true",
+        help="Fail the assumed rules too, where the reference page is silent (default in-process).",
+    )
+    group.addoption(
+        "--lenient",
+        action="store_true",
+        help="Report broken assumed rules as spec gaps instead of failing (default for a URL).",
+    )
+    group.addoption(
+        "--report",
+        metavar="FILE",
+        default=None,
+        help="Write the verdict, broken rules, spec gaps and requests used as JSON to FILE.",
+    )
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    return config.getoption(name)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    base_url = _option(config, "base_url")
+    if base_url and not _option(config, "api_key"):
+        raise pytest.UsageError("--base-url needs --api-key (or ROTOR_API_KEY): a key with scope leads:read")
+    budget = _option(config, "max_requests")
+    if budget is not None and budget < 1:
+        raise pytest.UsageError(f"--max-requests must be 1 or more, got {budget}")
+    deadline = _option(config, "request_timeout")
+    if not 0 < deadline <= 600:
+        raise pytest.UsageError(
+            f"--request-timeout must be more than 0 and at most 600 seconds, got {deadline:g}"
+        )
+    if _option(config, "strict_contract") and _option(config, "lenient"):
+        raise pytest.UsageError("give --strict-contract or --lenient, not both")
+    report = _option(config, "report")
+    if report and not Path(report).resolve().parent.is_dir():
+        raise pytest.UsageError(
+            f"--report {report}: the directory {Path(report).resolve().parent} does not exist"
+        )
+    if "HYPOTHESIS_PROFILE" in os.environ:
+        settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+    else:
+        settings.load_profile("live" if base_url else "ci" if os.environ.get("CI") else "dev")
+    config.stash[_FINDINGS] = Findings()
+    if base_url:
+        target = url_target(
+            base_url,
+            api_key=_option(config, "api_key"),
+            no_scope_key=_option(config, "no_scope_key"),
+            exhausted_key=_option(config, "exhausted_key"),
+            budget=budget or LIVE_BUDGET,
+            deadline=deadline,
+        )
+        config.stash[_TARGET] = target
+        records = RedactingRecords(target.redactor)
+        records.install()
+        config.stash[_RECORDS] = records
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    records = config.stash.get(_RECORDS, None)
+    if records is not None:
+        records.uninstall()
+    target = config.stash.get(_TARGET, None)
+    if target is not None:
+        target.client.close()
+
+
+def is_strict(config: pytest.Config) -> bool:
+    if _option(config, "lenient"):
+        return False
+    return bool(_option(config, "strict_contract")) or not _option(config, "base_url")
+
+
+def _get_target(config: pytest.Config) -> Target:
+    target = config.stash.get(_TARGET, None)
+    if target is None:
+        target = config.stash[_TARGET] = in_process_target(leads=MOCK_LEADS, seed=MOCK_SEED)
+    return target
+
+
+def _redactor(config: pytest.Config) -> Redactor:
+    target = config.stash.get(_TARGET, None)
+    return target.redactor if target is not None else Redactor()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    base_url = _option(config, "base_url")
+    target = base_url or f"in-process mock ({MOCK_LEADS} leads, seed {MOCK_SEED})"
+    budget = _option(config, "max_requests") or (LIVE_BUDGET if base_url else None)
+    deadline = f"; each request within {_option(config, 'request_timeout'):g} s" if base_url else ""
+    return [
+        f"rotor contract target: {target}",
+        f"rotor contract mode: {'strict' if is_strict(config) else 'lenient'}; "
+        f"request budget: {budget or 'none'}{deadline};"
+        f" hypothesis profile: {settings.get_current_profile_name()}",
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: getattr(item, "originalname", item.name) in RUN_LAST)
+
+
+def _ours(item: pytest.Item) -> bool:
+    return Path(__file__).parent in Path(str(item.path)).parents
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """Before any check: one request, to learn whether a verdict is possible at all."""
+    config = session.config
+    if (
+        config.option.collectonly
+        or config.pluginmanager.has_plugin("dsession")  # pytest-xdist's controller runs no test
+        or not any(_ours(item) for item in session.items)
+    ):
+        return None
+    target = _get_target(config)
+    exchange, problem = preflight(target)
+    if exchange is not None:
+        config.stash[_FIRST] = exchange
+    if problem is not None:
+        target.stopped = problem
+        return True  # no test runs: the summary says what to fix
+    return None
+
+
+# -- the fixtures the tests use ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    yield _get_target(request.config)
+
+
+@pytest.fixture(scope="session")
+def first_answer(request: pytest.FixtureRequest, target: Target) -> Exchange:
+    """The preflight's answer: ``GET /leads`` with no parameters and the main key."""
+    exchange = request.config.stash.get(_FIRST, None)
+    if exchange is None:
+        exchange = request.config.stash[_FIRST] = target.get()
+    return exchange
+
+
+@pytest.fixture(scope="session")
+def contract(request: pytest.FixtureRequest) -> Context:
+    """The checks' context: strictness and the run's findings (no snapshot)."""
+    return _context(request.config, None)
+
+
+@pytest.fixture(scope="session")
+def snapshot(target: Target) -> Snapshot:
+    """The target's whole listing, read once (a few requests at limit=1000), or what of it
+    could be read."""
+    return take_snapshot(target)
+
+
+@pytest.fixture(scope="session")
+def model(request: pytest.FixtureRequest, snapshot: Snapshot) -> Context:
+    """The checks' context; with a complete snapshot, the differential checks are on."""
+    if not snapshot.complete:
+        _findings(request.config).notes.append(
+            f"the whole listing could not be read ({snapshot.problem}): answers were not compared with it"
+        )
+    return _context(request.config, snapshot if snapshot.complete else None)
+
+
+def _context(config: pytest.Config, snapshot: Snapshot | None) -> Context:
+    ctx = Context(strict=is_strict(config), findings=_findings(config), snapshot=snapshot)
+    config.stash.setdefault(_CONTEXTS, []).append(ctx)
+    return ctx
+
+
+def _findings(config: pytest.Config) -> Findings:
+    return config.stash.setdefault(_FINDINGS, Findings())
+
+
+_TARGET = pytest.StashKey[Target]()
+_FIRST = pytest.StashKey[Exchange]()
+_FINDINGS = pytest.StashKey[Findings]()
+_CONTEXTS = pytest.StashKey[list[Context]]()
+_RECORDS = pytest.StashKey[RedactingRecords]()
+
+
+# -- reports: compact, redacted -----------------------------------------------------------------
+
+
+def _compact(config: pytest.Config) -> bool:
+    """Contract failures are shown as their message only (the traceback is the suite's own code,
+    not the server's), unless the user asked for long tracebacks or locals."""
+    return config.option.tbstyle in ("auto", "short") and not config.option.showlocals
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report: pytest.TestReport = yield
+    config = item.config
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, RunStopped):
+        reason = str(error)
+        item.session.shouldstop = f"rotor contract suite stopped: {reason}"
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"INCONCLUSIVE: {reason}")
+    elif error is not None and report.failed:
+        examples = examples_of(error)
+        if examples is not None and _compact(config):
+            report.longrepr = _findings(config).render(examples)
+    redactor = _redactor(config)
+    if redactor:
+        _redact_report(report, redactor)
+    return report
+
+
+def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):
+        path, line, message = longrepr
+        report.longrepr = (path, line, redactor.text(message))
+    elif longrepr is not None:
+        text = str(longrepr) if isinstance(longrepr, str) else report.longreprtext
+        redacted = redactor.text(text)
+        if redacted != text or not isinstance(longrepr, str):
+            report.longrepr = redacted
+    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+
+
+# -- the end of a run: verdict, summary, JSON report --------------------------------------------
+
+
+def _outcome(session: pytest.Session) -> Any:
+    config = session.config
+    target = config.stash.get(_TARGET, None)
+    return outcome(
+        _findings(config),
+        stopped=target.stopped if target is not None else None,
+        failed_tests=session.testsfailed,
+        pytest_status=int(session.exitstatus),
+    )
+
+
+def _requests_line(config: pytest.Config, target: Target) -> str:
+    budget = f" of a budget of {target.budget}" if target.budget is not None else ""
+    deadline = f"; each within {target.deadline:g} s (connect + headers + body)" if target.deadline else ""
+    checked = sum(ctx.checked for ctx in config.stash.get(_CONTEXTS, []))
+    return (
+        f"target: {target.label}; requests used: {target.used}{budget}{deadline};"
+        f" responses checked: {checked}"
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    target = config.stash.get(_TARGET, None)
+    if target is None or config.pluginmanager.has_plugin("dsession"):
+        return
+    result = _outcome(session)
+    config.stash[_OUTCOME] = result
+    if result.verdict in ("failed", "inconclusive", "passed"):
+        session.exitstatus = int(result.exit_code)
+    path = _option(config, "report")
+    if path:
+        document = report_json(
+            _findings(config),
+            result,
+            target=target.label,
+            strict=is_strict(config),
+            requests={"used": target.used, "budget": target.budget, "deadline_seconds": target.deadline},
+            tests={"collected": session.testscollected, "failed": session.testsfailed},
+        )
+        redacted = _redactor(config).value(document)
+        try:
+            Path(path).write_bytes(orjson.dumps(redacted, option=orjson.OPT_INDENT_2))
+        except OSError as exc:
+            config.stash[_REPORT_ERROR] = f"--report {path}: cannot write it ({exc.strerror})"
+
+
+_OUTCOME = pytest.StashKey[Any]()
+_REPORT_ERROR = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    target = config.stash.get(_TARGET, None)
+    result = config.stash.get(_OUTCOME, None)
+    if target is None or result is None:
+        return
+    redactor = _redactor(config)
+    terminalreporter.section("rotor contract summary")
+    lines = summary_lines(
+        _findings(config), result, strict=is_strict(config), requests=_requests_line(config, target)
+    )
+    for text, markup in lines:
+        terminalreporter.write_line(redactor.text(text), **markup)
+    error = config.stash.get(_REPORT_ERROR, None)
+    if error:
+        terminalreporter.write_line(error, red=True)
+    terminalreporter.write_line(f"exit code {int(result.exit_code)}: {result.verdict}")
