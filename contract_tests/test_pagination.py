@@ -1,4 +1,5 @@
-"""Across requests: walking the pages of a listing (metamorphic; works on unknown data)."""
+"""Across requests: walking the pages of a listing, to a page that ends at the total, one lead
+after it or one lead before it, and past the end (metamorphic; works on unknown data too)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import Any
 import pytest
 
 import spec
-from contract_tests._checks import Context, check_exchange, first_out_of_order
+from contract_tests._checks import Collector, Context, check_exchange, first_out_of_order
+from contract_tests._plan import MAX_WALK, walk_limit, walk_queries
 from contract_tests._snapshot import Snapshot
 from contract_tests._target import Exchange, Target
 
-MAX_WALK = 5  # pages per walk: the walk costs at most MAX_WALK + 1 requests
+WALKS = ["default", "tags", "stage_archived"]
 
 
 @dataclass(frozen=True)
@@ -30,45 +32,51 @@ class Walk:
         return self.pages[-1].pagination.get("has_more") is False
 
 
-def _walk(target: Target, model: Context, base: spec.LeadQuery, listing: list[dict[str, Any]] | None) -> Walk:
+def _walk(
+    target: Target, model: Context, base: spec.LeadQuery, listing: list[dict[str, Any]] | None, kind: Any
+) -> Walk:
     size = len(listing) if listing is not None else spec.MAX_LIMIT * MAX_WALK
-    limit = max(1, min(spec.MAX_LIMIT, math.ceil(size / (MAX_WALK - 1))))
+    limit = walk_limit(size, kind)
     pages = []
+    collector = Collector()
     for page in range(1, MAX_WALK + 1):
         exchange = target.get(base.with_(limit=limit, page=page))
-        check_exchange(model, exchange)
+        with collector:
+            check_exchange(model, exchange)
         pages.append(exchange)
         if not exchange.pagination.get("has_more"):
             break
     total = pages[-1].pagination.get("total")
     last = math.ceil(total / limit) if isinstance(total, int) and total > 0 else len(pages)
     past_end = target.get(base.with_(limit=limit, page=max(last, len(pages)) + 1))
-    check_exchange(model, past_end)
+    with collector:
+        check_exchange(model, past_end)
+    collector.raise_all()
     return Walk(base, listing, pages, past_end)
 
 
-@pytest.fixture(scope="session", params=["default", "filtered"])
+@pytest.fixture(scope="session", params=WALKS)
 def walk(request: pytest.FixtureRequest, target: Target, model: Context, snapshot: Snapshot) -> Walk:
     snap = snapshot
-    if request.param == "default":
-        return _walk(target, model, spec.LeadQuery(), snap.default if snap.complete else None)
-    tags = Counter(t for lead in snap.default for t in (lead.get("tags") or []) if isinstance(t, str))
-    if not tags:
-        pytest.skip("the target's data has no tags to filter a listing by")
-    tag = tags.most_common(1)[0][0]
-    query = spec.LeadQuery().with_(tags=tag)
-    return _walk(target, model, query, snap.expect(query).must if snap.complete else None)
+    name, query, kind = next(w for w in walk_queries(snap) if w[0] == request.param)
+    if isinstance(query, str):
+        pytest.skip(f"the target's data cannot exercise this walk: {query}")
+    listing = None
+    if snap.complete:
+        exp = snap.expect(query)
+        listing = exp.must if exp.determinate else exp.exact
+    return _walk(target, model, query, listing, kind)
 
 
 def _ids(pages: list[Exchange]) -> list[Any]:
     return [lead.get("id") for page in pages for lead in page.leads]
 
 
-def test_walk__pages_are_disjoint(walk: Walk, model: Context) -> None:
+def test_walk__every_lead_once(walk: Walk, model: Context) -> None:
     repeated = [i for i, n in Counter(_ids(walk.pages)).items() if n > 1]
     model.expect(
         not repeated,
-        "order.stable_tie_break",
+        "page.walk",
         walk.pages[-1],
         f"lead {repeated[0]!r} on two pages" if repeated else "",
         "pages never overlap",
@@ -77,7 +85,7 @@ def test_walk__pages_are_disjoint(walk: Walk, model: Context) -> None:
 
 def test_walk__pages_add_up_to_the_listing(walk: Walk, model: Context) -> None:
     got = _ids(walk.pages)
-    if walk.listing is not None:
+    if walk.listing is not None and walk.finished:
         want = [lead.get("id") for lead in walk.listing]
         model.expect(
             len(got) == len(want),
@@ -88,7 +96,7 @@ def test_walk__pages_add_up_to_the_listing(walk: Walk, model: Context) -> None:
         )
         model.expect(
             set(got) == set(want),
-            "page.one_based",
+            "page.walk",
             walk.pages[-1],
             f"{len(set(got) - set(want))} leads not in the listing, {len(set(want) - set(got))} missing",
             "walking the pages gives the same leads as one big page",
@@ -141,4 +149,46 @@ def test_walk__page_past_the_end_is_empty(walk: Walk, model: Context) -> None:
         ex,
         f"{ex.status}, {len(ex.leads)} leads, has_more {ex.pagination.get('has_more')}",
         "200 with no leads and has_more false",
+    )
+
+
+def test_ties__a_page_boundary_inside_a_tie_splits_it_once(
+    target: Target, model: Context, snapshot: Snapshot
+) -> None:
+    from contract_tests._plan import tie_split
+
+    if not snapshot.complete:
+        pytest.skip(f"the whole listing could not be read to find ties: {snapshot.problem}")
+    split = tie_split(snapshot)
+    if isinstance(split, str):
+        pytest.skip(f"the target's data cannot exercise this: {split}")
+    query, tied, covered = split
+    before, after, again = (
+        target.get(query),
+        target.get(query.with_(page=query.page + 1)),
+        target.get(query),
+    )
+    collector = Collector()
+    for exchange in (before, after, again):
+        with collector:
+            check_exchange(model, exchange)
+    collector.raise_all()
+    group = set(tied)
+    left = [i for i in (lead.get("id") for lead in before.leads) if i in group]
+    right = [i for i in (lead.get("id") for lead in after.leads) if i in group]
+    both = set(left) & set(right)
+    model.expect(
+        not both and len(left) + len(right) == covered,
+        "page.walk",
+        after,
+        f"of {len(group)} leads created at the same instant, {len(both)} on both pages and"
+        f" {len(left) + len(right) - len(both)} in all",
+        f"{covered} of them on page {query.page} or page {query.page + 1}, each once",
+    )
+    model.expect(
+        {lead.get("id") for lead in again.leads} == {lead.get("id") for lead in before.leads},
+        "page.walk",
+        again,
+        "other leads than the first time this page was asked for",
+        "the same leads every time the same page is asked for",
     )
