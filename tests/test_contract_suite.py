@@ -4,8 +4,12 @@ says what was received and what the contract says; each correct variant must pas
 
 from __future__ import annotations
 
+import json
+import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,9 +17,13 @@ import respx
 from hypothesis import settings
 
 import contract_tests
+import spec
 from tests.fake_api import BASE_URL, MUTANTS, VARIANTS, FakeApi, leads
+from tests.servers import dripping, free_port, serve, silent
+from tests.subtle_servers import CORRECT, SUBTLE, SUBTLE_2, data_for, rare_leads
 
 pytest_plugins = ["pytester"]
+INCONCLUSIVE = 2
 SUITE = str(Path(contract_tests.__file__).parent)
 DATA = leads(260)
 KEY_ARGS = (
@@ -36,11 +44,14 @@ def keep_hypothesis_profile() -> Iterator[None]:
     settings.load_profile(name)
 
 
-def run_suite(pytester: pytest.Pytester, api: FakeApi, *args: str) -> pytest.RunResult:
+def run_suite(pytester: pytest.Pytester, api: FakeApi, *args: str, suite: str = SUITE) -> pytest.RunResult:
+    # The suite's failures carry their own messages: without assertion rewriting (re-done on
+    # every in-process run) a run takes half the time. The key tests run with it.
+    plain = () if suite != SUITE or "-l" in args else ("--assert=plain",)
     with respx.mock(assert_all_called=False) as router:
         route = router.route(host="rotor.test").mock(side_effect=api)
         result = pytester.runpytest_inprocess(
-            SUITE, "-p", "no:cacheprovider", "--base-url", BASE_URL, *KEY_ARGS, *args
+            suite, "-p", "no:cacheprovider", *plain, "--base-url", BASE_URL, *KEY_ARGS, *args
         )
     result.requests = route.call_count  # type: ignore[attr-defined]
     return result
@@ -73,23 +84,24 @@ def test_suite__passes_on_any_data_size(pytester: pytest.Pytester, size: int) ->
 
 @pytest.mark.parametrize("name", ["default_limit_20", "search_case_sensitive", "unknown_key_403"])
 def test_suite__strict_mode_fails_other_choices(pytester: pytest.Pytester, name: str) -> None:
-    result = run_suite(pytester, VARIANTS[name](DATA), "--strict")
+    result = run_suite(pytester, VARIANTS[name](DATA), "--strict-contract")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert "Assumed:" in result.stdout.str()
 
 
 def test_suite__lenient_run_lists_spec_gaps(pytester: pytest.Pytester) -> None:
     result = run_suite(pytester, VARIANTS["default_limit_20"](DATA))
-    result.stdout.fnmatch_lines(["*spec gaps: 1 assumed rule*", "*[[]page.default_limit[]]*"])
+    result.stdout.fnmatch_lines(["*Spec gaps: 1 assumed rule*", "*[[]page.default_limit[]]*"])
 
 
 def test_suite__budget_is_enforced(pytester: pytest.Pytester) -> None:
     result = run_suite(pytester, FakeApi(DATA), "--max-requests", "10")
-    assert result.ret != pytest.ExitCode.OK
+    assert result.ret == INCONCLUSIVE
     assert result.requests == 10  # type: ignore[attr-defined]
     result.stdout.fnmatch_lines(
-        ["*requests used: 10 of a budget of 10*", "*INCONCLUSIVE: the request budget of 10*"]
+        ["*INCONCLUSIVE: the request budget of 10*", "*requests used: 10 of a budget of 10*"]
     )
+    assert "failed" not in result.stdout.str().splitlines()[-1]
 
 
 def test_suite__429_on_the_main_key_is_inconclusive_without_retry(pytester: pytest.Pytester) -> None:
@@ -103,18 +115,258 @@ def test_suite__429_on_the_main_key_is_inconclusive_without_retry(pytester: pyte
         return api.error("RATE_LIMIT_EXCEEDED") if len(main_calls) > 2 else api(request)
 
     result = run_suite(pytester, limited)  # type: ignore[arg-type]
-    assert result.ret != pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["*INCONCLUSIVE: the main API key was refused with 429 after*"])
+    assert result.ret == INCONCLUSIVE
+    result.stdout.fnmatch_lines(["*INCONCLUSIVE: the key given with --api-key was refused with 429 after*"])
     assert len(main_calls) == 3, "the suite must stop at the first 429, with no retry"
 
 
-def test_suite__never_shows_the_keys(pytester: pytest.Pytester, tmp_path: Path) -> None:
-    junit = tmp_path / "report.xml"
-    result = run_suite(pytester, MUTANTS["page_zero_based"].api(DATA), "-v", "-l", f"--junitxml={junit}")
-    text = result.stdout.str() + result.stderr.str() + junit.read_text()
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+class _EchoesKeys(FakeApi):
+    """Echoes the key it was given everywhere it can: a header, error messages, lead names."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        key = request.headers.get("x-api-key", "")
+        response = super().__call__(request)
+        body = json.loads(response.content)
+        if isinstance(body, dict) and "message" in body:
+            body["message"] += f" (you sent {key!r})"
+        for lead in body.get("data", []) if isinstance(body, dict) else []:
+            lead["notes"] = f"seen by {key}"
+        answer = self.respond(response.status_code, body)
+        answer.headers["X-Echo-Key"] = key
+        return answer
+
+    def window(self, q: spec.LeadQuery, total: int) -> tuple[int, int]:  # page 1 shows page 2
+        return FakeApi.window(self, q.with_(page=q.page + 1), total)
+
+
+LOGS_THE_KEY = f"""
+import logging
+import pytest
+
+@pytest.fixture(autouse=True)
+def log_a_key():
+    logging.getLogger("someone.else").warning("sending key %s", {KEY_ARGS[1]!r})
+    try:
+        raise RuntimeError({KEY_ARGS[3]!r})
+    except RuntimeError:
+        logging.getLogger("someone.else").exception("it failed")
+"""
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("-l", "--tb=long", "-vv"),
+        ("-rA", "--log-level=DEBUG", "-o", "log_cli=true", "--log-cli-level=DEBUG"),
+        ("--tb=native", "-s"),
+    ],
+    ids=["locals_long_verbose", "logs", "native_no_capture"],
+)
+def test_suite__never_shows_a_key(
+    pytester: pytest.Pytester, tmp_path: Path, options: tuple[str, ...], capfd: pytest.CaptureFixture[str]
+) -> None:
+    junit, report, log_file = tmp_path / "report.xml", tmp_path / "report.json", tmp_path / "run.log"
+    pytester.makeconftest(LOGS_THE_KEY)
+    suite = pytester.path / "suite"
+    shutil.copytree(SUITE, suite, ignore=shutil.ignore_patterns("__pycache__", "conftest.py"))
+    (suite / "conftest.py").write_text(Path(SUITE, "conftest.py").read_text() + "\n" + LOGS_THE_KEY)
+    result = run_suite(
+        pytester,
+        _EchoesKeys(DATA),
+        *options,
+        f"--junitxml={junit}",
+        f"--report={report}",
+        f"--log-file={log_file}",
+        "--log-file-level=DEBUG",
+        suite=str(suite),
+    )
+    captured = capfd.readouterr()
+    text = "\n".join(
+        [
+            result.stdout.str(),
+            result.stderr.str(),
+            captured.out,
+            captured.err,
+            junit.read_text(),
+            report.read_text(),
+        ]
+        + [log_file.read_text()]
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-2000:]
+    assert "redacted]" in text  # the echoes were there to be removed
     for secret in KEY_ARGS[1::2]:
         assert secret not in text
+
+
+def test_suite__body_shows_one_full_example_per_rule(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    result = run_suite(pytester, MUTANTS["page_zero_based"].api(DATA), f"--report={report}")
+    output = result.stdout.str()
+    document = json.loads(report.read_text())
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    for broken in document["rules_broken"]:
+        # Once in the failures, once in the summary: never once per example.
+        assert output.count(f"[{broken['rule']}] {spec.rule(broken['rule']).statement}") <= 2
+    assert "Traceback" not in output and "def test_" not in output
+    assert len(output.splitlines()) < 400
+
+
+def test_suite__report_json_says_the_verdict(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    result = run_suite(pytester, VARIANTS["default_limit_20"](DATA), f"--report={report}")
+    document = json.loads(report.read_text())
+    assert result.ret == pytest.ExitCode.OK
+    assert document["verdict"] == "passed" and document["exit_code"] == 0
+    assert document["rules_broken"] == []
+    assert [gap["rule"] for gap in document["gaps"]] == ["page.default_limit"]
+    assert document["requests"]["used"] == result.requests  # type: ignore[attr-defined]
+    assert document["requests"]["budget"] == 150 and document["requests"]["deadline_seconds"] == 20
+
+
+@pytest.mark.parametrize(
+    ("name", "rules"), [(n, s) for n, s in SUBTLE.items()] + [(n, s) for n, s in SUBTLE_2.items()]
+)
+def test_suite__fails_a_subtly_broken_server(pytester: pytest.Pytester, name: str, rules: Any) -> None:
+    api, kind = rules
+    result = run_suite(pytester, api(data_for(kind)))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-3000:]
+    assert result.requests <= 150  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", list(CORRECT))
+def test_suite__passes_a_correct_server_that_differs_where_allowed(
+    pytester: pytest.Pytester, name: str
+) -> None:
+    api, shape = CORRECT[name]
+    result = run_suite(pytester, api(shape(rare_leads())))
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    assert result.requests <= 150  # type: ignore[attr-defined]
+
+
+def test_suite__429_on_another_key_stops_its_checks(pytester: pytest.Pytester) -> None:
+    api = FakeApi(DATA)
+    scopeless = []
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("x-api-key") == "scopeless-key-0123456":
+            scopeless.append(request.url)
+            return api.error("RATE_LIMIT_EXCEEDED")
+        return api(request)
+
+    result = run_suite(pytester, limited, "-rs")  # type: ignore[arg-type]
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
+    assert len(scopeless) == 1
+    result.stdout.fnmatch_lines(["*SKIPPED*--no-scope-key was refused with 429*"])
+
+
+# -- a verdict only when one is possible: preflight, deadlines (real sockets on 127.0.0.1) ------
+
+
+def run_against(
+    pytester: pytest.Pytester, base_url: str, *args: str, key: str = KEY_ARGS[1], subprocess: bool = False
+) -> pytest.RunResult:
+    started = time.monotonic()
+    options = (
+        SUITE,
+        "-p",
+        "no:cacheprovider",
+        "--assert=plain",
+        "--base-url",
+        base_url,
+        "--api-key",
+        key,
+        *args,
+    )
+    if subprocess:
+        result = pytester.runpytest_subprocess(*options, timeout=120)
+    else:
+        result = pytester.runpytest_inprocess(*options)
+    result.seconds = time.monotonic() - started  # type: ignore[attr-defined]
+    return result
+
+
+def _inconclusive(result: pytest.RunResult, says: str) -> None:
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == INCONCLUSIVE, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    lines = [line for line in output.splitlines() if line.startswith("INCONCLUSIVE:")]
+    assert len(lines) == 1 and says in lines[0], output[-3000:]
+    assert " failed" not in output.splitlines()[-1]
+
+
+def test_preflight__rejected_key_is_inconclusive_after_one_request(pytester: pytest.Pytester) -> None:
+    api = FakeApi(DATA)
+    with serve(api) as url:
+        result = run_against(pytester, f"{url}/open-api", key="wrong-key-0123456789")
+    _inconclusive(result, "the key given with --api-key was rejected: 401 INVALID_API_KEY")
+    result.stdout.fnmatch_lines(["*requests used: 1 of a budget of 150*"])
+
+
+def test_preflight__base_url_ending_in_leads(pytester: pytest.Pytester) -> None:
+    with serve(FakeApi(DATA)) as url:
+        result = run_against(pytester, f"{url}/open-api/leads")
+    _inconclusive(result, "give the base URL without /leads")
+
+
+def test_preflight__refused_connection(pytester: pytest.Pytester) -> None:
+    result = run_against(pytester, f"http://127.0.0.1:{free_port()}")
+    _inconclusive(result, "cannot connect to 127.0.0.1")
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8080", "api.getrotor.com/open-api", "ftp://127.0.0.1/x"])
+def test_preflight__not_an_http_url(pytester: pytest.Pytester, url: str) -> None:
+    result = run_against(pytester, url)
+    _inconclusive(result, "is not an http(s) URL")
+    result.stdout.fnmatch_lines(["*requests used: 0*"])
+
+
+def test_preflight__not_json(pytester: pytest.Pytester) -> None:
+    def html(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=b"<!doctype html><p>Welcome", headers={"Content-Type": "text/html"}
+        )
+
+    with serve(html) as url:
+        result = run_against(pytester, url)
+    _inconclusive(result, "is not JSON (text/html")
+
+
+def test_preflight__redirect(pytester: pytest.Pytester) -> None:
+    def moved(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(301, headers={"Location": "https://elsewhere.invalid/leads"})
+
+    with serve(moved) as url:
+        result = run_against(pytester, url)
+    _inconclusive(result, "redirected (301) to https://elsewhere.invalid/leads")
+
+
+@pytest.mark.parametrize("server", ["dripping", "silent", "dripping_headers"])
+def test_deadline__a_slow_server_ends_the_run_within_it(pytester: pytest.Pytester, server: str) -> None:
+    slow = {
+        "dripping": lambda: dripping(every=0.5),
+        "dripping_headers": lambda: dripping(every=0.5, headers_first=False),
+        "silent": silent,
+    }[server]
+    with slow() as url:
+        result = run_against(pytester, url, "--request-timeout", "2", subprocess=True)
+    _inconclusive(result, "no complete answer within 2 s")
+    assert result.seconds < 30  # type: ignore[attr-defined]
+    result.stdout.fnmatch_lines(["*each request within 2 s*"])
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--strict-contract", "--lenient"), "not both"),
+        (("--request-timeout", "0"), "--request-timeout"),
+        (("--max-requests", "0"), "--max-requests"),
+        (("--report", "/no/such/dir/r.json"), "does not exist"),
+    ],
+)
+def test_usage__bad_options_send_nothing(pytester: pytest.Pytester, args: tuple[str, ...], says: str) -> None:
+    result = run_against(pytester, "http://127.0.0.1:9", *args, subprocess=True)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert says in result.stderr.str()
 
 
 def test_suite__report_header_names_the_target(pytester: pytest.Pytester) -> None:

@@ -1,0 +1,112 @@
+"""Small real HTTP servers on 127.0.0.1 for the suite's self-tests: a fake API over a socket,
+and servers that misbehave at the network level (drip the answer, say nothing)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve(api: Handler) -> Iterator[str]:
+    """Serve ``api`` (an httpx request → response function) over HTTP; yields the base URL."""
+
+    class Handle(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            request = httpx.Request("GET", f"http://127.0.0.1{self.path}", headers=dict(self.headers))
+            response = api(request)
+            body = response.content
+            self.send_response(response.status_code)
+            for name, value in response.headers.items():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with _running(ThreadingHTTPServer(("127.0.0.1", 0), Handle)) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def dripping(*, every: float, headers_first: bool = True) -> Iterator[str]:
+    """A server that answers every request slowly: the status line and headers at once (or not),
+    then one byte of the body every ``every`` seconds, for ever."""
+
+    class Handle(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+            if headers_first:
+                self.wfile.write(head)
+            drip = iter(b"" if headers_first else head)
+            try:
+                while True:
+                    self.wfile.write(bytes([next(drip, 32)]))
+                    self.wfile.flush()
+                    time.sleep(every)
+            except OSError:
+                return
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with _running(ThreadingHTTPServer(("127.0.0.1", 0), Handle)) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def silent() -> Iterator[str]:
+    """A server that accepts connections and never says anything."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+@contextmanager
+def _running(server: ThreadingHTTPServer) -> Iterator[int]:
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
