@@ -39,7 +39,7 @@ mock: $(STAMP) ## Start the mock on http://127.0.0.1:$(PORT) (PORT=... to change
 	$(BIN)/rotor-mock serve --port $(PORT)
 
 contract: $(STAMP) ## Check a live server: make contract BASE_URL=https://... API_KEY=... [ARGS=...]
-	@test -n "$(BASE_URL)" || { echo "usage: make contract BASE_URL=https://... API_KEY=... [ARGS='--strict']"; exit 2; }
+	@test -n "$(BASE_URL)" || { echo "usage: make contract BASE_URL=https://... API_KEY=... [ARGS='--strict-contract --report r.json']"; exit 2; }
 	@ROTOR_API_KEY="$(API_KEY)" $(BIN)/python -m pytest contract_tests -p no:cacheprovider --base-url "$(BASE_URL)" $(ARGS)
 
 bench: $(STAMP) ## Benchmark the mock beside WireMock (SIZE=1000000 for a million leads, DURATION=s)
