@@ -1,48 +1,51 @@
-"""State every worker process shares: daily quotas, the data set in force and the server-wide
-scenario.
+"""State every worker of a mock shares: daily quota counts, the data set in force and the
+server-wide scenario. One small interface, :class:`SharedState`, with a backend per reach:
 
-Settings live in a small SQLite file. Quota counts live beside it, in a memory-mapped file
-with a row of counters per key, one counter per process (see :class:`_Counters`); SQLite only
-records which row is whose. A request far from its key's limit is counted with no lock, and the
-last requests before the limit one at a time, so a key with limit L gets exactly L successes
-however many threads and processes ask at once.
+* :class:`MemoryState` — one process (``create_app()``, tests, the ``rotor_api`` fixture);
+* :class:`LocalState` — the worker processes of one host (``rotor-mock serve --workers N``):
+  files in a directory, settings in SQLite and counts in a memory-mapped file.
 
-Earlier designs, a SQLite write transaction per request and then one shared counter per key
-under ``flock``, cost a limited key far more of its throughput (``bench/README.md``).
+A backend is chosen once, at start-up (:func:`open_state`).
+
+Counting is one operation per request: add one to the key's count of the day and read the
+count after it. Each request gets a count of its own, so a key with limit L gets exactly L
+successes, ``X-RateLimit-Remaining`` never repeats, and a worker that dies loses nothing.
 """
 
 from __future__ import annotations
 
-import fcntl
 import functools
+import hashlib
 import mmap
 import os
 import sqlite3
 import threading
 import weakref
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 import orjson
+import portalocker
 
-from mock_server import _tally
 from mock_server._keys import ApiKey
 
-_DDL: Final = """
-CREATE TABLE IF NOT EXISTS quota_slots (key TEXT PRIMARY KEY, slot INTEGER NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
-"""
-_SHARDS: Final = 64  # instances that can count in one file at once (the most --workers allows)
-_ROW_BYTES: Final = _SHARDS * 8
-_GROW_BYTES: Final = 256 * _ROW_BYTES  # the counters file grows 256 keys at a time
-# A word of a key's row: the stamp (UTC day as a date ordinal, then the number of the last
-# quota reset, modulo 256) above 36 bits of count. The header row: these words, then unused.
-_COUNT_BITS: Final = _tally.COUNT_BITS  # 36, defined where the words are added and summed
+COUNT_BITS: Final = 36  # a counter word: stamp << COUNT_BITS | count (as in _tally.c)
+COUNT_MASK: Final = (1 << COUNT_BITS) - 1
 _RESET_BITS: Final = 8
-_RESET_MASK: Final = (1 << _RESET_BITS) - 1
-# The header row's words: quota resets so far; shards ever claimed; changes to the settings.
-_RESETS, _SHARDS_USED, _SETTINGS_CHANGES = 0, 1, 2
+
+#: The optional C accelerator (mock_server/_tally.c): one atomic add, no lock; ``None`` where
+#: the package was installed without a C compiler.
+accelerated_add: Callable[[memoryview, int, int, int], int] | None
+try:
+    from mock_server import _tally
+
+    assert _tally.COUNT_BITS == COUNT_BITS, "mock_server/_tally.c and _state.py disagree"
+    accelerated_add = _tally.add
+except ImportError:
+    accelerated_add = None
 
 
 class Quota(NamedTuple):
@@ -86,228 +89,361 @@ def next_midnight(now: datetime) -> datetime:
     return _midnight_after(now.toordinal())
 
 
-class _Counters:
-    """The memory-mapped file of quota counts: a header row, then one row of words per key.
+class StateError(RuntimeError):
+    """The shared state cannot be created or written (no space, no permission): the message
+    names the place and the reason."""
 
-    Each word of a row belongs to one instance, its *shard* (claimed with a lock file, so that
-    it dies with its process), and only that instance writes it: ``stamp << 36 | count``, where
-    the stamp says which UTC day and which quota reset the count belongs to; a word with another
-    stamp counts 0. A key's count is the sum of its row. To spend, an instance adds one to its
-    own word first and then sums the row (taking the one back if that is over the limit), so
-    of two concurrent spenders the later one sees the earlier: the count never passes the
-    limit. Far from the limit (at least ``_SHARDS`` below it) that is all, in one call of
-    ``_tally.add`` (C: the adding and summing in Python were most of what a limited key cost)
-    with no lock at all. Near it, a request could be refused for a request that another thread
-    or process has added and is about to take back, so the last ``_SHARDS`` requests of a key's
-    day are spent one at a time under ``flock``: a key with limit L gets exactly L successes
-    however many threads and processes ask at once. (Linux's ``percpu_counter`` compares with a
-    limit the same way.) ``with counters:`` holds a thread lock and the ``flock``.
-    """
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        weakref.finalize(self, os.close, self._fd)
-        self._thread_lock = threading.Lock()
-        self._words: memoryview | None = None
-        self._shard, self._shard_fd = self._claim_shard()
-        weakref.finalize(self, os.close, self._shard_fd)
-        _ALL.add(self)
+class SharedState(ABC):
+    """What the workers of one mock share. Settings are JSON values by name; counts are per
+    key and UTC day. Subclasses implement the storage; the quota rules are here, once."""
 
-    def __enter__(self) -> None:
-        self._thread_lock.acquire()
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except BaseException:
-            self._thread_lock.release()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._thread_lock.release()
-
-    def _claim_shard(self) -> tuple[int, int]:
-        """The first shard no live instance holds, and the file descriptor that holds it."""
-        for shard in range(_SHARDS):
-            fd = os.open(f"{self.path}.shard{shard}", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            with self:
-                words = self.grow(0)
-                words[_SHARDS_USED] = max(words[_SHARDS_USED], shard + 1)
-            return shard, fd
-        raise RuntimeError(f"{_SHARDS} processes already count quotas in {self.path}: use fewer workers")
-
-    def _after_fork(self) -> None:
-        """A forked child shares its parent's open files, and so their locks: it opens its own,
-        and takes a shard of its own, under the same file descriptor numbers."""
-        self._thread_lock = threading.Lock()
-        _replace_fd(self._fd, os.open(self.path, os.O_RDWR))
-        self._shard, fd = self._claim_shard()
-        _replace_fd(self._shard_fd, fd)
-
-    def grow(self, slot: int) -> memoryview:
-        """The words, the file grown first to hold ``slot``'s row (under the lock)."""
-        need = (slot + 2) * _ROW_BYTES
-        if os.fstat(self._fd).st_size < need:
-            os.ftruncate(self._fd, -(-need // _GROW_BYTES) * _GROW_BYTES)  # new words read 0: unused
-        return self._view(slot)
-
-    def _view(self, slot: int) -> memoryview:
-        """The words, mapped again if ``slot``'s row lies beyond the mapping (the file grew). An
-        older mapping stays valid for whoever still reads it, and is unmapped with its last
-        reference."""
-        words = self._words
-        if words is None or len(words) < (slot + 2) * _SHARDS:
-            words = self._words = memoryview(mmap.mmap(self._fd, os.fstat(self._fd).st_size)).cast("Q")
-        return words
-
-    def _add(self, slot: int, day: int, n: int) -> int:
-        """Add ``n`` to this instance's count of ``slot`` on ``day``: the slot's count after it.
-        (A ``-1`` only takes back a ``+1`` of the same day.) Threads need no lock for it."""
-        row = (slot + 1) * _SHARDS
-        words = self._view(slot)
-        stamp = (day << _RESET_BITS | words[_RESETS] & _RESET_MASK) << _COUNT_BITS
-        return _tally.add(words, row, words[_SHARDS_USED], row + self._shard, stamp, n)
-
-    def spend(self, slot: int, day: int, limit: int) -> int | None:
-        """Count one request in ``slot`` if it has fewer than ``limit`` on ``day``: the new count."""
-        used = self._add(slot, day, 1)
-        if used <= limit - _SHARDS:
-            return used
-        self._add(slot, day, -1)
-        with self:  # near the limit: one spender at a time
-            used = self._add(slot, day, 1)
-            if used <= limit:
-                return used
-            self._add(slot, day, -1)
-            return None
-
-    def used(self, slot: int, day: int) -> int:
-        return self._add(slot, day, 0)  # rewrites the own word as it was
+    # -- settings ---------------------------------------------------------------------------
 
     @property
-    def settings_changes(self) -> int:
-        """How many times :class:`SharedState`'s settings changed: one read, no lock."""
-        assert self._words is not None  # mapped since the shard was claimed
-        return int(self._words[_SETTINGS_CHANGES])
+    @abstractmethod
+    def version(self) -> int:
+        """A number that changes whenever a setting does (after the change can be read):
+        cheap enough to ask on every request, where :meth:`get` may be a query."""
 
-    def settings_changed(self) -> None:
-        with self:
-            self._view(0)[_SETTINGS_CHANGES] += 1
+    @abstractmethod
+    def get(self, name: str, default: Any = None) -> Any: ...
 
-    def clear(self) -> None:
-        """Every count back to 0 (under the lock). A request counted at this very moment by a
-        process that read the old reset number counts in the old reset, not this one."""
-        words = self._view(os.fstat(self._fd).st_size // _ROW_BYTES - 2)
-        words[_RESETS] += 1
-        words[_SHARDS:] = memoryview(bytes((len(words) - _SHARDS) * 8)).cast("Q")
+    @abstractmethod
+    def put(self, name: str, value: Any) -> None: ...
 
+    @abstractmethod
+    def put_default(self, name: str, value: Any) -> bool:
+        """Set ``name`` unless it is set (another worker was first); whether this call set it."""
 
-_ALL: Final[weakref.WeakSet[_Counters]] = weakref.WeakSet()
+    @abstractmethod
+    def update(self, name: str, change: Callable[[Any], Any]) -> Any:
+        """Replace ``name``'s value with ``change(value)`` atomically (no other worker's change
+        in between); returns the new value."""
 
+    # -- counts -----------------------------------------------------------------------------
 
-def _replace_fd(old: int, new: int) -> None:
-    """Make ``old`` refer to what ``new`` does (closing what it referred to), and close ``new``."""
-    os.dup2(new, old, inheritable=False)
-    os.close(new)
+    @abstractmethod
+    def add(self, key: str, day: int, n: int = 1) -> int:
+        """Add ``n`` to ``key``'s count of ``day`` (a UTC date ordinal); the count after it."""
 
+    @abstractmethod
+    def reset_quotas(self) -> None:
+        """Every count back to 0."""
 
-def _after_fork_in_child() -> None:
-    for counters in list(_ALL):
-        counters._after_fork()
+    def close(self) -> None:  # noqa: B027 (a backend with nothing to release keeps this)
+        """Release files and connections."""
 
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-class SharedState:
-    """The shared state files. One SQLite connection per thread; safe across processes."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self._local = threading.local()
-        self._counters = _Counters(self.path + ".counts")
-        self._slots: dict[str, int] = {}
-        conn = self._conn()
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(_DDL)
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA synchronous = OFF")
-            self._local.conn = conn
-        return conn
-
-    # -- quotas -----------------------------------------------------------------------------
-
-    def _slot(self, key: str) -> int:
-        """The counter slot of ``key``, given out once per state file."""
-        slot = self._slots.get(key)
-        if slot is None:
-            conn = self._conn()
-            with self._counters:  # slots are numbered in order, and the file grows: one giver at a time
-                conn.execute(
-                    "INSERT OR IGNORE INTO quota_slots VALUES (?, (SELECT count(*) FROM quota_slots))", (key,)
-                )
-                row = conn.execute("SELECT slot FROM quota_slots WHERE key = ?", (key,)).fetchone()
-                self._counters.grow(int(row[0]))
-            slot = self._slots[key] = int(row[0])
-        return slot
+    # -- the quota rules, on top of the counts ------------------------------------------------
 
     def spend(self, key: ApiKey, now: datetime) -> Quota:
-        """Count one request against ``key``'s daily limit (UTC days)."""
+        """Count one request against ``key``'s daily limit (UTC days). Every request counts,
+        refused ones too; the ``limit``-th is the last one allowed."""
         day = now.toordinal()
         limit = key.daily_limit
         if limit is None:
             return Quota(True, None, None, day)
         if key.exhausted or limit == 0:
             return Quota(False, limit, 0, day)
-        used = self._counters.spend(self._slot(key.key), day, limit)
-        if used is None:
-            return Quota(False, limit, 0, day)
-        return Quota(True, limit, limit - used, day)
+        used = self.add(key.key, day)
+        if used <= limit:
+            return Quota(True, limit, limit - used, day)
+        return Quota(False, limit, 0, day)
 
-    def used_today(self, now: datetime) -> dict[str, int]:
-        """Requests counted today, per key that has ever been counted."""
-        slots = self._conn().execute("SELECT key, slot FROM quota_slots").fetchall()
-        with self._counters:
-            return {str(k): self._counters.used(int(s), now.toordinal()) for k, s in slots}
+    def used_today(self, keys: Iterable[ApiKey], now: datetime) -> dict[str, int]:
+        """Requests allowed today, per key with a limit."""
+        day = now.toordinal()
+        return {
+            k.key: (k.daily_limit if k.exhausted else min(self.add(k.key, day, 0), k.daily_limit))
+            for k in keys
+            if k.daily_limit is not None
+        }
+
+
+class MemoryState(SharedState):
+    """State in this process only: dictionaries under one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settings: dict[str, bytes] = {}
+        self._counts: dict[str, tuple[tuple[int, int], int]] = {}  # key → ((day, resets), count)
+        self._resets = 0
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def get(self, name: str, default: Any = None) -> Any:
+        raw = self._settings.get(name)
+        return default if raw is None else orjson.loads(raw)
+
+    def put(self, name: str, value: Any) -> None:
+        with self._lock:
+            self._settings[name] = orjson.dumps(value)
+            self._version += 1
+
+    def put_default(self, name: str, value: Any) -> bool:
+        with self._lock:
+            if name in self._settings:
+                return False
+            self._settings[name] = orjson.dumps(value)
+            self._version += 1
+            return True
+
+    def update(self, name: str, change: Callable[[Any], Any]) -> Any:
+        with self._lock:
+            raw = self._settings.get(name)
+            value = change(None if raw is None else orjson.loads(raw))
+            self._settings[name] = orjson.dumps(value)
+            self._version += 1
+            return value
+
+    def add(self, key: str, day: int, n: int = 1) -> int:
+        stamp = (day, self._resets)
+        with self._lock:
+            was_stamp, count = self._counts.get(key, (stamp, 0))
+            count = (count if was_stamp == stamp else 0) + n
+            self._counts[key] = (stamp, count)
+            return count
 
     def reset_quotas(self) -> None:
-        with self._counters:
-            self._counters.clear()
+        with self._lock:
+            self._counts.clear()
+            self._resets += 1
 
-    # -- settings shared by all workers -----------------------------------------------------
+
+#: The counters file's header: words before the keys' words.
+_RESETS, _SETTINGS_CHANGES, _HEADER_WORDS = 0, 1, 8
+_GROW_WORDS: Final = 512  # the counters file grows 512 keys at a time
+
+
+class LocalState(SharedState):
+    """State shared by the processes of one host, in the directory ``root``:
+
+    * ``settings.sqlite`` — settings, and which word of the counters file counts which key
+      (keys are stored as a hash, never as they are);
+    * ``counts`` — 64-bit words, memory-mapped by every process: a header (the number of quota
+      resets, the number of settings changes), then one word per key: ``stamp << 36 | count``,
+      where the stamp is the UTC day and the reset number.
+    * ``lock`` — a file lock, for growing the files and (without the C accelerator) counting.
+
+    With the C accelerator a request is counted by one atomic compare-and-swap on its key's
+    word; without it, under the file lock. The files are written out (not left sparse) when
+    they grow, so that a full disk is an error then, never a crash when a word is written.
+
+    Raises :class:`StateError` if the directory cannot hold the files.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._lock_file = open(self.root / "lock", "a+b")  # noqa: SIM115 (closed in close())
+            self._fd = os.open(self.root / "counts", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StateError(f"cannot keep the mock's state in {self.root}: {exc.strerror}") from None
+        # The files close with the object if close() is never called (a test's app, say).
+        self._release = weakref.finalize(self, _release, self._fd, self._lock_file)
+        self._thread_lock = threading.Lock()
+        self._local = threading.local()
+        self._words: memoryview | None = None
+        self._slots: dict[str, int] = {}
+        try:
+            with self._locked():
+                conn = self._conn()
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(
+                    "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+                    "CREATE TABLE IF NOT EXISTS slots"
+                    " (key_hash TEXT PRIMARY KEY, slot INTEGER NOT NULL UNIQUE);"
+                )
+                self._grow(0)
+        except (OSError, sqlite3.Error) as exc:
+            self.close()
+            raise StateError(f"cannot keep the mock's state in {self.root}: {_reason(exc)}") from None
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.root / "settings.sqlite", isolation_level=None, timeout=30)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    class _Held:
+        def __init__(self, state: LocalState) -> None:
+            self.state = state
+
+        def __enter__(self) -> None:
+            self.state._thread_lock.acquire()
+            try:
+                portalocker.lock(self.state._lock_file, portalocker.LOCK_EX)
+            except BaseException:
+                self.state._thread_lock.release()
+                raise
+
+        def __exit__(self, *exc: object) -> None:
+            try:
+                portalocker.unlock(self.state._lock_file)
+            finally:
+                self.state._thread_lock.release()
+
+    def _locked(self) -> LocalState._Held:
+        """The thread lock, then the file lock: one process and one thread at a time."""
+        return LocalState._Held(self)
+
+    def _grow(self, slots: int) -> memoryview:
+        """The words, the file first grown (with zeros actually written) to hold ``slots`` key
+        words. Under the lock."""
+        need = (_HEADER_WORDS + slots) * 8
+        size = os.fstat(self._fd).st_size
+        if size < need:
+            target = -(-need // (_GROW_WORDS * 8)) * (_GROW_WORDS * 8)
+            zeros = bytes(target - size)
+            if os.pwrite(self._fd, zeros, size) != len(zeros):
+                raise OSError(28, "no space left on device")
+            os.fsync(self._fd)
+        return self._view(need)
+
+    def _view(self, need: int) -> memoryview:
+        """The words, mapped again if the file grew past the mapping. An older mapping stays
+        valid for whoever still reads it."""
+        words = self._words
+        if words is None or len(words) * 8 < need:
+            words = self._words = memoryview(mmap.mmap(self._fd, os.fstat(self._fd).st_size)).cast("Q")
+        return words
+
+    # -- settings ---------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        assert self._words is not None  # mapped in __init__
+        return int(self._words[_SETTINGS_CHANGES])
+
+    def _changed(self) -> None:
+        with self._locked():
+            words = self._view(_HEADER_WORDS * 8)
+            words[_SETTINGS_CHANGES] += 1  # a word written at start: never a page fault on a full disk
 
     def get(self, name: str, default: Any = None) -> Any:
         row = self._conn().execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
         return default if row is None else orjson.loads(row[0])
 
     def put(self, name: str, value: Any) -> None:
-        self._conn().execute(
+        self._write(
             "INSERT INTO settings VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, orjson.dumps(value)),
         )
-        self._counters.settings_changed()
+        self._changed()
 
-    def put_default(self, name: str, value: Any) -> None:
-        """Set ``name`` unless another worker already did."""
-        cursor = self._conn().execute(
-            "INSERT OR IGNORE INTO settings VALUES (?, ?)", (name, orjson.dumps(value))
-        )
+    def put_default(self, name: str, value: Any) -> bool:
+        cursor = self._write("INSERT OR IGNORE INTO settings VALUES (?, ?)", (name, orjson.dumps(value)))
         if cursor.rowcount:
-            self._counters.settings_changed()
+            self._changed()
+        return bool(cursor.rowcount)
 
-    @property
-    def version(self) -> int:
-        """A number that changes whenever a setting does (after the change is readable): cheap
-        enough to ask on every request, where :meth:`get` is a query."""
-        return self._counters.settings_changes
+    def update(self, name: str, change: Callable[[Any], Any]) -> Any:
+        conn = self._conn()
+        try:
+            return self._update(conn, name, change)
+        except sqlite3.OperationalError as exc:
+            raise StateError(f"cannot write the mock's state in {self.root}: {_reason(exc)}") from None
+
+    def _update(self, conn: sqlite3.Connection, name: str, change: Callable[[Any], Any]) -> Any:
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # the write lock first: no other change in between
+            row = conn.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+            value = change(None if row is None else orjson.loads(row[0]))
+            conn.execute(
+                "INSERT INTO settings VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, orjson.dumps(value)),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._changed()
+        return value
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+        try:
+            return self._conn().execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise StateError(f"cannot write the mock's state in {self.root}: {_reason(exc)}") from None
+
+    # -- counts -----------------------------------------------------------------------------
+
+    def _slot(self, key: str) -> int:
+        """The word of ``key``, given out once per state directory."""
+        slot = self._slots.get(key)
+        if slot is None:
+            key_hash = hashlib.sha256(key.encode()).hexdigest()
+            with self._locked():
+                conn = self._conn()
+                conn.execute(
+                    "INSERT OR IGNORE INTO slots VALUES (?, (SELECT count(*) FROM slots))", (key_hash,)
+                )
+                slot = int(
+                    conn.execute("SELECT slot FROM slots WHERE key_hash = ?", (key_hash,)).fetchone()[0]
+                )
+                self._grow(slot + 1)
+            self._slots[key] = slot
+        return slot
+
+    def prepare(self, keys: Iterable[str]) -> None:
+        """Give out the words of ``keys`` now, so that a full disk shows at start-up."""
+        try:
+            for key in keys:
+                self._slot(key)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot keep the mock's state in {self.root}: {_reason(exc)}") from None
+
+    def add(self, key: str, day: int, n: int = 1) -> int:
+        index = _HEADER_WORDS + self._slot(key)
+        words = self._view((index + 1) * 8)
+        stamp = (day << _RESET_BITS | words[_RESETS] & ((1 << _RESET_BITS) - 1)) << COUNT_BITS
+        if accelerated_add is not None:
+            return int(accelerated_add(words, index, stamp, n))
+        with self._locked():
+            word = words[index]
+            count = (word & COUNT_MASK if word >> COUNT_BITS << COUNT_BITS == stamp else 0) + n
+            words[index] = stamp | min(count, COUNT_MASK)
+            return count
+
+    def reset_quotas(self) -> None:
+        """Every count back to 0: the reset number in the stamps moves on. A request counted at
+        this very moment by a process that read the old number counts in the old reset."""
+        with self._locked():
+            words = self._view(_HEADER_WORDS * 8)
+            words[_RESETS] += 1
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        self._words = None  # the mapping closes with its last reference
+        release = getattr(self, "_release", None)
+        if release is not None:
+            release()
+
+
+def _release(fd: int, lock_file: Any) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+    lock_file.close()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
+def open_state(root: str | Path | None) -> SharedState:
+    """The backend for a mock: :class:`LocalState` in ``root``, or :class:`MemoryState`."""
+    return MemoryState() if root is None else LocalState(root)

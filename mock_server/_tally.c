@@ -1,16 +1,17 @@
-/* The one step of quota counting that every request of a limited key takes (see _Counters in
- * _state.py, which lays out the words, with the width of a count it reads from COUNT_BITS
- * here): add to this process's word of a key's row, then sum the row. In Python it was most
- * of what a limited key cost over an unlimited one (bench/README.md); here it is one call.
+/* Quota counting's hot step, as one atomic operation on a word of the memory-mapped counters
+ * file (see _LocalState in _state.py, which lays out the words; the width of a count, COUNT_BITS,
+ * is defined here). Optional: without a C compiler the package installs without it, and
+ * _state.py counts under a file lock instead.
  *
- * add(words, row, width, own, stamp, n) -> int
+ * add(words, index, stamp, n) -> int
  *   words: a writable buffer of native 64-bit words (the mapped counters file)
- *   row, width: the key's words are words[row : row + width]; own: this process's, among them
- *   stamp: the words of the current day and quota reset read stamp .. stamp + COUNT_MASK, the
- *          others count 0
- *   n: what to add to the own word (-1 takes back a +1 of the same stamp)
- * Returns the sum of the row's counts after the addition. The addition is a compare-and-swap:
- * threads need no lock. Other processes write only their own words.
+ *   index: the key's word
+ *   stamp: the current UTC day and quota reset, shifted above COUNT_BITS; a word with another
+ *          stamp counts 0 (the day or the reset changed)
+ *   n: what to add (0 reads)
+ * Returns the key's count after the addition. The addition is a compare-and-swap on memory
+ * every worker process maps, so concurrent requests in any threads and processes each get a
+ * count of their own.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -22,48 +23,51 @@
 static PyObject *
 tally_add(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "add(words, row, width, own, stamp, n) takes 6 arguments");
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "add(words, index, stamp, n) takes 4 arguments");
         return NULL;
     }
-    Py_ssize_t row = PyLong_AsSsize_t(args[1]);
-    Py_ssize_t width = PyLong_AsSsize_t(args[2]);
-    Py_ssize_t own = PyLong_AsSsize_t(args[3]);
-    uint64_t stamp = PyLong_AsUnsignedLongLong(args[4]);
-    long long n = PyLong_AsLongLong(args[5]);
+    Py_ssize_t index = PyLong_AsSsize_t(args[1]);
+    uint64_t stamp = PyLong_AsUnsignedLongLong(args[2]);
+    long long n = PyLong_AsLongLong(args[3]);
     if (PyErr_Occurred()) {
+        return NULL;
+    }
+    if (n < 0 || (stamp & COUNT_MASK) != 0) {
+        PyErr_SetString(PyExc_ValueError, "add(): n must be 0 or more, and stamp have no count bits");
         return NULL;
     }
     Py_buffer view;
     if (PyObject_GetBuffer(args[0], &view, PyBUF_WRITABLE) < 0) {
         return NULL;
     }
-    if (row < 0 || width < 1 || own < row || own >= row + width || row + width > view.len / 8) {
+    if (index < 0 || index >= view.len / 8) {
         PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_IndexError, "add(): the row or the own word lies outside the words");
+        PyErr_SetString(PyExc_IndexError, "add(): the index lies outside the words");
         return NULL;
     }
-    uint64_t *words = (uint64_t *)view.buf;
-    uint64_t last = stamp + COUNT_MASK;
-    uint64_t old = __atomic_load_n(&words[own], __ATOMIC_RELAXED);
+    uint64_t *word = (uint64_t *)view.buf + index;
+    uint64_t old = __atomic_load_n(word, __ATOMIC_SEQ_CST);
     uint64_t new;
     do {
-        new = (old >= stamp && old <= last) ? old + (uint64_t)n : stamp + (n > 0 ? (uint64_t)n : 0);
-    } while (!__atomic_compare_exchange_n(&words[own], &old, new, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-    uint64_t total = 0;
-    for (Py_ssize_t i = row; i < row + width; i++) {
-        uint64_t word = __atomic_load_n(&words[i], __ATOMIC_SEQ_CST);
-        if (word >= stamp && word <= last) {
-            total += word - stamp;
+        uint64_t count = (old & ~COUNT_MASK) == stamp ? (old & COUNT_MASK) : 0;
+        if (n == 0 && (old & ~COUNT_MASK) == stamp) {
+            new = old;
+            break;
         }
-    }
+        count += (uint64_t)n;
+        if (count > COUNT_MASK) {
+            count = COUNT_MASK;
+        }
+        new = stamp | count;
+    } while (!__atomic_compare_exchange_n(word, &old, new, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
     PyBuffer_Release(&view);
-    return PyLong_FromUnsignedLongLong(total);
+    return PyLong_FromUnsignedLongLong(new & COUNT_MASK);
 }
 
 static PyMethodDef tally_methods[] = {
     {"add", (PyCFunction)(void (*)(void))tally_add, METH_FASTCALL,
-     "add(words, row, width, own, stamp, n) -> the row's count after adding n to the own word"},
+     "add(words, index, stamp, n) -> the key's count after adding n, atomically"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,103 +1,79 @@
+"""Quotas: exact and unique under threads and processes, on every backend and counting path."""
+
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from mock_server import ApiKey, MockConfig, _tally, create_app
-from mock_server._state import _SHARDS, SharedState, next_midnight
+from mock_server import ApiKey, MockConfig, _state, create_app
+from mock_server._state import LocalState, MemoryState, SharedState, StateError, next_midnight
 
-# Below the last _SHARDS requests every request is counted under the shared lock; above, the
-# first ones are counted without it.
 LIMITS = [40, 300]
 
 
-def _spend_many(state_path: str, limit: int, count: int) -> int:
-    state = SharedState(state_path)
+@pytest.fixture(params=["c", "python"])
+def counting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Both ways a request is counted: the C accelerator's atomic add, and the file lock."""
+    if request.param == "python":
+        monkeypatch.setattr(_state, "accelerated_add", None)
+    elif _state.accelerated_add is None:
+        pytest.fail("the C accelerator is not built: `make install` builds it where a compiler is")
+    yield request.param
+
+
+def _spend_many(root: str, limit: int, count: int, python: bool) -> list[int]:
+    if python:
+        _state.accelerated_add = None
+    state = LocalState(root)
     key = ApiKey("k", daily_limit=limit)
     now = datetime.now(UTC)
-    return sum(state.spend(key, now).allowed for _ in range(count))
+    return [q.remaining for q in (state.spend(key, now) for _ in range(count)) if q.allowed]  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("limit", LIMITS)
-def test_quota__exact_under_concurrent_threads(limit: int) -> None:
-    app = create_app(leads=10, keys={"k": ApiKey("k", daily_limit=limit)})
+def test_quota__exact_under_concurrent_threads(limit: int, counting: str, tmp_path: Path) -> None:
+    app = create_app(leads=10, keys={"k": ApiKey("k", daily_limit=limit)}, state_dir=tmp_path / "state")
 
-    def call(_: int) -> int:
-        return app.test_client().get("/leads?limit=1", headers={"x-api-key": "k"}).status_code
+    def call(_: int) -> str | None:
+        response = app.test_client().get("/leads?limit=1", headers={"x-api-key": "k"})
+        return response.headers.get("X-RateLimit-Remaining") if response.status_code == 200 else None
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        statuses = list(pool.map(call, range(2 * limit)))
-    assert statuses.count(200) == limit
-    assert statuses.count(429) == limit
+        remaining = list(pool.map(call, range(2 * limit)))
+    allowed = [int(r) for r in remaining if r is not None]
+    assert sorted(allowed) == list(range(limit))  # each value once: none repeated, none skipped
 
 
-@pytest.mark.parametrize("limit", LIMITS)
-def test_quota__exact_across_processes(tmp_path: Path, limit: int) -> None:
-    path = str(tmp_path / "state.sqlite")
-    SharedState(path)  # create the tables before the workers race
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(4) as pool:
-        granted = pool.starmap(_spend_many, [(path, limit, limit)] * 4)
-    assert sum(granted) == limit
-
-
-_INHERITED: list[SharedState] = []
-
-
-def _spend_inherited(count: int) -> int:
-    key, now = ApiKey("k", daily_limit=10**6), datetime.now(UTC)
-    return sum(_INHERITED[0].spend(key, now).allowed for _ in range(count))
-
-
-def test_quota__forked_children_count_apart_from_their_parent(tmp_path: Path) -> None:
-    state = SharedState(tmp_path / "state.sqlite")
-    assert state.spend(ApiKey("k", daily_limit=10**6), datetime.now(UTC)).allowed
-    _INHERITED[:] = [state]
-    try:
-        with multiprocessing.get_context("fork").Pool(2) as pool:  # children that inherit `state`
-            granted = pool.map(_spend_inherited, [3000, 3000])
-    finally:
-        _INHERITED.clear()
-    assert granted == [3000, 3000]
-    assert state.used_today(datetime.now(UTC)) == {"k": 6001}  # none lost to a counter they shared
-
-
-def test_quota__a_closed_worker_leaves_its_count_and_its_counter_to_the_next(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
-    key, now = ApiKey("k", daily_limit=1000), datetime.now(UTC)
-    first = SharedState(path)
-    for _ in range(5):
-        first.spend(key, now)
-    del first  # its process ends: its counter is free
-    second, third = SharedState(path), SharedState(path)
-    shards = sorted(p.name for p in tmp_path.glob("*.shard*"))
-    assert shards == ["s.sqlite.counts.shard0", "s.sqlite.counts.shard1"]  # the first is reused
-    assert second.spend(key, now).remaining == 1000 - 6
-    assert third.spend(key, now).remaining == 1000 - 7
-    assert third.used_today(now) == {"k": 7}
-
-
-def test_quota__too_many_processes_on_one_state_file_is_a_clear_error(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
-    states = [SharedState(path) for _ in range(_SHARDS)]
-    with pytest.raises(RuntimeError, match=f"{_SHARDS} processes already count quotas .* use fewer workers"):
-        SharedState(path)
-    assert len(states) == _SHARDS
+@pytest.mark.parametrize("context", ["spawn", "fork"])
+def test_quota__exact_and_unique_across_processes(tmp_path: Path, counting: str, context: str) -> None:
+    root, limit = str(tmp_path / "state"), 300
+    LocalState(root).close()  # create the files before the workers race
+    with multiprocessing.get_context(context).Pool(4) as pool:
+        granted = pool.starmap(_spend_many, [(root, limit, limit, counting == "python")] * 4)
+    remaining = sorted(r for worker in granted for r in worker)
+    assert remaining == list(range(limit))
 
 
 def test_quota__workers_of_one_server_share_the_count(tmp_path: Path) -> None:
-    config = MockConfig(leads=3, keys={"k": ApiKey("k", daily_limit=3)}, state_path=tmp_path / "s.sqlite")
+    config = MockConfig(leads=3, keys={"k": ApiKey("k", daily_limit=3)}, state_dir=tmp_path / "state")
     workers = [create_app(config).test_client() for _ in range(2)]
     statuses = [workers[i % 2].get("/leads", headers={"x-api-key": "k"}).status_code for i in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
 
 
-def test_quota__resets_on_a_new_utc_day(tmp_path: Path) -> None:
-    state = SharedState(tmp_path / "s.sqlite")
+@pytest.fixture(params=["memory", "local"])
+def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SharedState]:
+    made = MemoryState() if request.param == "memory" else LocalState(tmp_path / "state")
+    yield made
+    made.close()
+
+
+def test_quota__resets_on_a_new_utc_day(state: SharedState) -> None:
     key = ApiKey("k", daily_limit=1)
     today = datetime(2026, 11, 26, 23, 59, tzinfo=UTC)
     assert state.spend(key, today).allowed
@@ -105,36 +81,82 @@ def test_quota__resets_on_a_new_utc_day(tmp_path: Path) -> None:
     assert state.spend(key, next_midnight(today)).allowed
 
 
-def test_quota__unlimited_key_has_no_headers(tmp_path: Path) -> None:
-    quota = SharedState(tmp_path / "s.sqlite").spend(ApiKey("u", daily_limit=None), datetime.now(UTC))
+def test_quota__reset_clears_every_count(state: SharedState) -> None:
+    key, now = ApiKey("k", daily_limit=2), datetime.now(UTC)
+    assert [state.spend(key, now).allowed for _ in range(3)] == [True, True, False]
+    state.reset_quotas()
+    assert state.spend(key, now).remaining == 1
+    assert state.used_today([key], now) == {"k": 1}
+
+
+def test_quota__refused_requests_leave_the_count_at_the_limit(state: SharedState) -> None:
+    key, now = ApiKey("k", daily_limit=2), datetime.now(UTC)
+    for _ in range(5):
+        state.spend(key, now)
+    assert state.used_today([key], now) == {"k": 2}
+
+
+def test_quota__unlimited_key_has_no_headers(state: SharedState) -> None:
+    quota = state.spend(ApiKey("u", daily_limit=None), datetime.now(UTC))
     assert quota.allowed and quota.headers(datetime.now(UTC)) == {}
 
 
-def test_quota__counters_grow_for_many_keys_and_every_worker_sees_them(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
-    first, second = SharedState(path), SharedState(path)
+def test_quota__settings_update_is_atomic_and_counts_as_a_change(state: SharedState) -> None:
+    state.put("epoch", {"data": 0, "scenario": 429})
+    before = state.version
+    assert state.update("epoch", lambda e: {**e, "data": e["data"] + 1}) == {"data": 1, "scenario": 429}
+    assert state.version != before and state.get("epoch") == {"data": 1, "scenario": 429}
+    assert not state.put_default("epoch", {"data": 9, "scenario": None})
+
+
+def test_quota__counts_outlive_the_process_in_a_state_directory(tmp_path: Path) -> None:
+    key, now = ApiKey("k", daily_limit=10), datetime.now(UTC)
+    first = LocalState(tmp_path / "state")
+    for _ in range(4):
+        first.spend(key, now)
+    first.close()  # as a restart of the server does
+    assert LocalState(tmp_path / "state").spend(key, now).remaining == 5
+
+
+def test_quota__counters_grow_for_many_keys_and_every_process_sees_them(tmp_path: Path) -> None:
+    first, second = LocalState(tmp_path / "state"), LocalState(tmp_path / "state")
     now = datetime.now(UTC)
-    keys = [ApiKey(f"key-{i}", daily_limit=2) for i in range(1500)]  # more slots than the file starts with
+    keys = [ApiKey(f"key-{i}", daily_limit=2) for i in range(1500)]  # more words than the file starts with
     assert second.spend(keys[0], now).remaining == 1  # maps the file while it is small
     for key in keys:
         first.spend(key, now)
-    assert second.spend(keys[-1], now).remaining == 0  # a slot beyond its first mapping
-    assert not second.spend(keys[-1], now).allowed
-    used = second.used_today(now)
-    assert len(used) == 1500 and used["key-0"] == 2 and used["key-1499"] == 2 and used["key-7"] == 1
-    second.reset_quotas()
-    assert set(first.used_today(now).values()) == {0}
-    assert first.spend(keys[0], now).remaining == 1
+    assert second.spend(keys[-1], now).remaining == 0  # sees a word beyond its first mapping
+    assert (tmp_path / "state" / "counts").stat().st_blocks * 512 >= (8 + 1500) * 8  # written, not sparse
 
 
-def test_tally_add__counts_the_words_of_one_stamp_and_checks_its_arguments() -> None:
-    words = memoryview(bytearray(8 * 4)).cast("Q")
-    stamp, yesterday = 5 << _tally.COUNT_BITS, 4 << _tally.COUNT_BITS
-    words[1], words[2] = yesterday + 7, stamp + 3
-    assert _tally.add(words, 0, 4, 1, stamp, 1) == 1 + 3  # yesterday's count restarts at 0
-    assert words[1] == stamp + 1
-    assert _tally.add(words, 0, 4, 1, stamp, -1) == 3
-    with pytest.raises(IndexError, match="outside the words"):
-        _tally.add(words, 2, 4, 2, stamp, 1)
+def test_quota__keys_are_not_stored_as_they_are(tmp_path: Path) -> None:
+    state = LocalState(tmp_path / "state")
+    state.spend(ApiKey("secret-key-0123456789", daily_limit=5), datetime.now(UTC))
+    state.close()
+    for path in (tmp_path / "state").iterdir():
+        assert b"secret-key-0123456789" not in path.read_bytes()
+
+
+def test_quota__a_state_directory_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StateError, match=r"cannot keep the mock's state in .*file/state"):
+        LocalState(blocker / "state")
+
+
+def test_quota__the_c_accelerator_checks_its_arguments() -> None:
+    from mock_server import _tally
+
+    words = memoryview(bytearray(16)).cast("Q")
+    stamp = 5 << _state.COUNT_BITS
+    assert _tally.add(words, 1, stamp, 1) == 1
+    assert _tally.add(words, 1, stamp, 0) == 1
+    assert _tally.add(words, 1, 6 << _state.COUNT_BITS, 0) == 0  # another day counts 0
+    with pytest.raises(IndexError):
+        _tally.add(words, 2, stamp, 1)
+    with pytest.raises(ValueError, match="n must be 0 or more"):
+        _tally.add(words, 1, stamp, -1)
+    with pytest.raises(ValueError, match="no count bits"):
+        _tally.add(words, 1, stamp | 1, 1)
     with pytest.raises(BufferError):
-        _tally.add(bytes(32), 0, 4, 1, stamp, 1)
+        _tally.add(bytes(16), 0, stamp, 1)  # not writable
