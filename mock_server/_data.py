@@ -127,6 +127,22 @@ class FixtureError(ValueError):
 
 
 _LEAD_VALIDATOR: Final = Draft202012Validator(spec.component_schema("Lead"), format_checker=FormatChecker())
+#: How deep a lead's own fields may nest: the documented ones nest two levels (a list of
+#: numbers); JSON and schema tools recurse, and a field 250 levels deep crashed them.
+MAX_DEPTH: Final = 16
+
+
+def _too_deep(record: dict[str, Any]) -> str | None:
+    """The path of the first value nested deeper than :data:`MAX_DEPTH`, if any."""
+    stack: list[tuple[Any, str, int]] = [(v, str(k), 1) for k, v in record.items()]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth >= MAX_DEPTH:
+                return path
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((v, f"{path}.{k}", depth + 1) for k, v in items)
+    return None
 
 
 def validate_leads(records: Any, *, source: str = "fixtures") -> list[dict[str, Any]]:
@@ -141,6 +157,10 @@ def validate_leads(records: Any, *, source: str = "fixtures") -> list[dict[str, 
         where = f"{source}: record {index}"
         if not isinstance(record, dict):
             raise FixtureError(f"{where}: expected a lead object, got {type(record).__name__}")
+        deep = _too_deep(record)
+        if deep is not None:
+            field = deep.split(".")[0]
+            raise FixtureError(f"{where}, field {field}: nested more than {MAX_DEPTH} levels deep")
         error = next(iter(_LEAD_VALIDATOR.iter_errors(record)), None)
         if error is not None:
             field = ".".join(str(p) for p in error.absolute_path) or "(record)"
@@ -168,4 +188,6 @@ def load_fixture_file(path: str | Path) -> list[dict[str, Any]]:
         records = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise FixtureError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise FixtureError(f"{path}: nested too deep to read (more than {MAX_DEPTH} levels)") from None
     return validate_leads(records, source=str(path))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ import orjson
 
 import spec
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 _SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters
 _CACHE_SIZE: Final = 2048  # cached totals
 _CACHE_BYTES: Final = 32 << 20  # cached pages, per process: their bodies plus _ENTRY_BYTES each
@@ -185,17 +186,28 @@ def _newest_first_stream(leads: Iterable[spec.Lead]) -> Iterator[spec.Lead]:
     yield from spec.newest_first(group)
 
 
+def _page_key(query: spec.LeadQuery) -> tuple[Any, ...]:
+    return (query.archived, query.limit, query.page, query.search, query.stage, query.tag_list)
+
+
+class StoreError(RuntimeError):
+    """A database file cannot be used: damaged beyond rebuilding here, not one this mock built,
+    or in a place it cannot write. The message names the file and what to do."""
+
+
 class LeadStore:
     """The leads, in a SQLite database: in memory, or in the file ``path``.
 
     Thread-safe. Loading writes with one connection, under a lock. Answers read with it too
-    in memory; from a file, each thread reads with a connection of its own and no lock, so
+    in memory. A file, once built (see :func:`open_or_build`), is only read, each thread with a
+    connection of its own that SQLite is told can never change (``immutable``: no locks), so
     that while one request waits for the disk (a page not cached: common at a million leads)
     the others of its process go on.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, writable: bool = False) -> None:
         self.path = None if path is None else Path(path)
+        self._writable = self.path is None or writable
         self._conn = self._connect()
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -210,17 +222,20 @@ class LeadStore:
         self._stages: dict[str, int] = {}
 
     def _connect(self) -> sqlite3.Connection:
-        target = ":memory:" if self.path is None else str(self.path)
-        conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = OFF" if self.path is None else "PRAGMA journal_mode = WAL")
+        if self.path is None:
+            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode = OFF")
+        elif self._writable:  # a build, into a file of its own: a crash leaves no half file in use
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode = OFF")
+        else:
+            conn = _read_only(self.path)
         return conn
 
     def close(self) -> None:
         """Close every connection: once no thread answers from this store any more."""
         with self._lock:
             self._close_readers()
-        # The last connection to close removes the write-ahead log, if it has opened it.
-        self._conn.execute("PRAGMA wal_checkpoint")
         self._conn.close()
 
     def _close_readers(self) -> None:
@@ -233,30 +248,17 @@ class LeadStore:
 
     def _reader(self) -> tuple[sqlite3.Connection, AbstractContextManager[Any]]:
         """The connection this thread answers with, and the lock to hold while it does."""
-        if self.path is None:
+        if self.path is None or self._writable:
             return self._conn, self._lock
         mine: tuple[int, sqlite3.Connection] | None = getattr(self._local, "reader", None)
         if mine is None or mine[0] != self._generation:
-            uri = f"{self.path.resolve().as_uri()}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)  # closed by close()
+            conn = _read_only(self.path)  # closed by close()
             with self._lock:
                 self._readers.append(conn)
             mine = self._local.reader = (self._generation, conn)
         return mine[1], nullcontext()
 
     # -- loading ----------------------------------------------------------------------------
-
-    def built_for(self) -> str | None:
-        """The source tag of the data this database holds, or ``None`` if it holds none."""
-        try:
-            row = self._conn.execute(
-                "SELECT value FROM meta WHERE name = 'source' AND "
-                "(SELECT value FROM meta WHERE name = 'schema') = ?",
-                (str(SCHEMA_VERSION),),
-            ).fetchone()
-        except sqlite3.OperationalError:
-            return None
-        return None if row is None else str(row[0])
 
     def load(
         self,
@@ -309,6 +311,9 @@ class LeadStore:
             conn.execute("PRAGMA optimize")
             if self.path is not None:
                 self._compact(self.path)
+                self._conn.close()
+                self._writable = False
+                self._conn = self._connect()
             self._forget({True: count, False: active})
         if progress:
             progress(count)
@@ -379,7 +384,8 @@ class LeadStore:
         return active
 
     def open_existing(self) -> int:
-        """Use the data already in the database file; returns how many leads it holds."""
+        """Use the data already in the database file; returns how many leads it holds.
+        Raises ``sqlite3.DatabaseError`` if it holds no data this mock built."""
         with self._lock:
             conn = self._conn
             total = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
@@ -404,12 +410,16 @@ class LeadStore:
 
     def page(self, query: spec.LeadQuery) -> bytes:
         """The JSON body of the 200 answer to ``query``."""
-        key = (query.archived, query.limit, query.page, query.search, query.stage, query.tag_list)
+        key = _page_key(query)
         body = self._cache.get(key)
         if body is None:
             body = self._render(query)
             self._remember(key, body)
         return body
+
+    def cached(self, query: spec.LeadQuery) -> bytes | None:
+        """The body of ``query``'s page if it is cached (no database read), else ``None``."""
+        return self._cache.get(_page_key(query))
 
     def _remember(self, key: tuple[Any, ...], body: bytes) -> None:
         """Cache a page, forgetting the oldest ones beyond the byte budget (1000-lead pages are
@@ -464,6 +474,14 @@ class LeadStore:
         )
 
     def _render(self, query: spec.LeadQuery) -> bytes:
+        try:
+            return self._render_rows(query)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path or 'the data set'} cannot be read ({exc}): restart the mock"
+            ) from None
+
+    def _render_rows(self, query: spec.LeadQuery) -> bytes:
         offset, limit = query.offset, query.limit
         conn, lock = self._reader()
         with lock:
@@ -496,6 +514,10 @@ class LeadStore:
                     (*params, limit, offset),
                 ).fetchall()
         window = spec.page_window(total, page=query.page, limit=limit)
+        if len(rows) != window.stop - window.start:  # never a page that disagrees with its total
+            raise StoreError(
+                f"{self.path or 'the data set'} is damaged: a page lacks leads; restart the mock"
+            )
         pagination = orjson.dumps(
             {"has_more": window.has_more, "limit": limit, "page": query.page, "total": total}
         )
@@ -508,3 +530,137 @@ class LeadStore:
                 b',"status":"success"}',
             )
         )
+
+
+# -- database files: built once, checked when opened, never served damaged ----------------------
+
+CHECK_SUFFIX: Final = ".check"
+_verified: dict[tuple[str, int, int, int], str] = {}  # files this process checked: stat → source
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    # immutable: the file never changes once built, so SQLite takes no locks and keeps no journal.
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+
+def _crc(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def _check_path(path: Path) -> Path:
+    return path.with_name(path.name + CHECK_SUFFIX)
+
+
+def _stat_key(path: Path) -> tuple[str, int, int, int]:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+def _meta(path: Path) -> dict[str, str] | None:
+    """The file's meta table, or ``None`` if it is no database this mock built."""
+    try:
+        conn = _read_only(path)
+        try:
+            return dict(conn.execute("SELECT name, value FROM meta"))
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return None
+
+
+def inspect_file(path: Path, source: str) -> str | None:
+    """Why ``path`` must be built before it can serve ``source`` (``None``: it can, as it is).
+
+    Raises :class:`StoreError` for a file this mock did not build (it is never overwritten).
+    """
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return "missing"
+    if not path.is_file():
+        raise StoreError(f"{path} is not a file: give --db the path of a database file")
+    key = _stat_key(path)
+    if _verified.get(key) == source:
+        return None
+    check: dict[str, Any] | None = None
+    try:
+        check = orjson.loads(_check_path(path).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        check = None
+    if not isinstance(check, dict):
+        if _meta(path) is None:
+            raise StoreError(
+                f"{path} is not a database this mock built (and has no {CHECK_SUFFIX} file beside it):"
+                " give --db another path, or delete the file to have it built there"
+            )
+        return f"it has no {CHECK_SUFFIX} file beside it (an older build, or one that was interrupted)"
+    if check.get("size") != path.stat().st_size or check.get("crc32") != _crc(path):
+        return "it is damaged: its contents differ from the checksum written when it was built"
+    meta = _meta(path) or {}
+    if meta.get("schema") != str(SCHEMA_VERSION):
+        return "it was built by another version of the mock"
+    if meta.get("source") != source:
+        return f"it holds other data ({meta.get('source')})"
+    _verified[key] = source
+    return None
+
+
+def open_or_build(
+    path: Path,
+    *,
+    source: str,
+    leads: Callable[[], Iterable[spec.Lead]],
+    progress: Progress | None = None,
+    building: Callable[[str], None] | None = None,
+) -> LeadStore:
+    """The data set ``source`` from the file ``path``: reused if it holds it intact, else built
+    (``building`` is told why, unless the file was missing) into a file of its own that then
+    replaces ``path``, with a checksum file beside it.
+
+    Raises :class:`StoreError` naming the file for a file that cannot be used or written.
+    """
+    reason = inspect_file(path, source)
+    if reason is not None:
+        if building is not None and reason != "missing":
+            building(reason)
+        _build(path, source=source, leads=leads, progress=progress)
+        _verified[_stat_key(path)] = source
+    store = LeadStore(path)
+    try:
+        store.open_existing()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot read it ({exc}); delete it to have it built again") from None
+    return store
+
+
+def _build(
+    path: Path, *, source: str, leads: Callable[[], Iterable[spec.Lead]], progress: Progress | None
+) -> None:
+    temporary = [path.with_name(path.name + s) for s in (".building", ".building.compact", ".check.new")]
+    building, _, check = temporary
+    try:
+        _remove(temporary)
+        building.write_bytes(b"")  # the OS says why a file cannot be made here; SQLite would not
+        store = LeadStore(building, writable=True)
+        try:
+            store.load(leads(), source=source, presorted=True, progress=progress)
+        finally:
+            store.close()
+        check.write_bytes(orjson.dumps({"size": building.stat().st_size, "crc32": _crc(building)}))
+        os.replace(building, path)
+        os.replace(check, _check_path(path))
+    except (OSError, sqlite3.Error) as exc:
+        _remove(temporary)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise StoreError(f"cannot build {path}: {reason}") from None
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 import spec
 from mock_server._data import STAGES, TAGS, generate_leads
-from mock_server._store import LeadStore
+from mock_server._store import LeadStore, StoreError, _verified, open_or_build
 
 
 def _lead(i: int, created: str = "2026-01-01T00:00:00.000Z", **fields: Any) -> dict[str, Any]:
@@ -77,27 +78,103 @@ def test_store__serves_each_lead_as_loaded() -> None:
     assert sorted(body["data"], key=lambda lead: lead["id"]) == sorted(leads, key=lambda lead: lead["id"])
 
 
-def test_store__database_file_is_reused(tmp_path: Any) -> None:
-    path = tmp_path / "leads.sqlite"
-    first = LeadStore(path)
-    first.load(generate_leads(30, seed=1), source="seeded:30:1", presorted=True)
-    assert _answer(first, archived="true")["pagination"]["total"] == 30  # answers from the compacted file
+def _open(path: Any, reasons: list[str], *, source: str = "seeded:30:1", count: int = 30) -> LeadStore:
+    return open_or_build(
+        path, source=source, leads=lambda: generate_leads(count, seed=1), building=reasons.append
+    )
+
+
+def test_store__database_file_is_built_checked_and_reused(tmp_path: Any) -> None:
+    path, reasons = tmp_path / "leads.sqlite", []
+    first = _open(path, reasons)
+    assert _answer(first, archived="true")["pagination"]["total"] == 30
     first.close()
-    assert [p.name for p in tmp_path.iterdir()] == ["leads.sqlite"]  # no copy or journal left behind
-    again = LeadStore(path)
-    assert again.built_for() == "seeded:30:1"
-    assert again.open_existing() == 30
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leads.sqlite", "leads.sqlite.check"]
+    before = path.stat().st_mtime_ns
+    again = _open(path, reasons)
+    assert again.count == 30 and reasons == [] and path.stat().st_mtime_ns == before  # reused as it was
+    other = _open(path, reasons, source="seeded:12:1", count=12)
+    assert other.count == 12 and reasons == ["it holds other data (seeded:30:1)"]
 
 
-def test_store__file_answers_from_each_thread_and_after_a_reload(tmp_path: Any) -> None:
-    store = LeadStore(tmp_path / "leads.sqlite")
-    store.load(generate_leads(30, seed=1), source="a", presorted=True)
+def _flip_a_body_byte(path: Any) -> None:
+    data = bytearray(path.read_bytes())
+    at = data.find(b'"email":"') + 12
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _delete_some_bodies(path: Any) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM bodies WHERE pos % 10 = 3")
+    conn.commit()
+    conn.close()
+
+
+def _garbage_in_the_middle(path: Any) -> None:
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4096] = bytes(range(256)) * 16
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [_flip_a_body_byte, _delete_some_bodies, _garbage_in_the_middle])
+def test_store__a_damaged_file_is_built_again_never_served(tmp_path: Any, damage: Any) -> None:
+    path, reasons = tmp_path / "leads.sqlite", []
+    expected = [lead["id"] for lead in spec.newest_first(list(generate_leads(30, seed=1)))]
+    _open(path, reasons).close()
+    _verified.clear()  # another process: it has not checked the file yet
+    damage(path)
+    store = _open(path, reasons)
+    assert reasons == ["it is damaged: its contents differ from the checksum written when it was built"]
+    body = _answer(store, archived="true", limit="1000")
+    assert [lead["id"] for lead in body["data"]] == expected
+
+
+def test_store__a_file_without_its_check_is_built_again(tmp_path: Any) -> None:
+    path, reasons = tmp_path / "leads.sqlite", []
+    _open(path, reasons).close()
+    _verified.clear()
+    (tmp_path / "leads.sqlite.check").unlink()
+    assert _open(path, reasons).count == 30
+    assert reasons == ["it has no .check file beside it (an older build, or one that was interrupted)"]
+
+
+@pytest.mark.parametrize("content", [b"just some notes\n" * 100, b"SQLite format 3\x00" + bytes(4000)])
+def test_store__a_file_it_did_not_build_is_never_overwritten(tmp_path: Any, content: bytes) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match="is not a database this mock built"):
+        _open(path, [])
+    assert path.read_bytes() == content
+
+
+def test_store__a_database_that_is_someone_elses_is_never_overwritten(tmp_path: Any) -> None:
+    path = tmp_path / "theirs.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (name TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="is not a database this mock built"):
+        _open(path, [])
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM customers").fetchone() == (0,)
+
+
+def test_store__a_place_it_cannot_write_is_one_clear_error(tmp_path: Any) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match=r"cannot build .*a-file/leads.sqlite: Not a directory"):
+        _open(blocker / "leads.sqlite", [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_store__file_answers_from_each_thread(tmp_path: Any) -> None:
+    leads = list(generate_leads(30, seed=1))
+    store = _open(tmp_path / "leads.sqlite", [])
     queries = [{"archived": "true", "limit": "7", "page": str(p)} for p in range(1, 6)]
+    expected = [_answer(_store(leads), **q) for q in queries]
     with ThreadPoolExecutor(4) as pool:  # each thread reads with a connection of its own
-        for leads in (list(generate_leads(30, seed=1)), list(generate_leads(12, seed=2))):
-            store.load(leads, source="test", presorted=True)  # the second load replaces the file
-            expected = [_answer(_store(leads), **q) for q in queries]
-            assert list(pool.map(lambda q: _answer(store, **q), queries * 4)) == expected * 4
+        assert list(pool.map(lambda q: _answer(store, **q), queries * 4)) == expected * 4
     store.close()
 
 
