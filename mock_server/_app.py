@@ -14,6 +14,7 @@ from mock_server._config import MockConfig
 from mock_server._errors import JSON, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
 from mock_server._leads import CORS_HEADERS, LeadsEndpoint
 from mock_server._runtime import Runtime
+from mock_server._state import StateError
 
 EXTENSION: Final = "rotor_mock"
 
@@ -33,12 +34,27 @@ def _render_error(error: ApiError) -> Response:
 
 def _render_http_error(error: HTTPException) -> Response:
     if error.code == 405:
-        return _render_error(ApiError(METHOD_NOT_ALLOWED, method=request.method))
+        allowed = sorted(getattr(error, "valid_methods", None) or ["GET"])
+        headers = {"Allow": ", ".join(allowed)}
+        return _render_error(ApiError(METHOD_NOT_ALLOWED, headers=headers, method=request.method[:20]))
     if error.code == 404:
         return _render_error(ApiError(NOT_FOUND, path=request.path[:200]))
     status = error.code or 500
-    detail = spec.ErrorSpec(status, error.name.upper().replace(" ", "_"), error.description or error.name, "")
+    name = error.name.upper().replace(" ", "_")
+    detail = spec.ErrorSpec(
+        status, name, (error.description or error.name).replace("{", "(").replace("}", ")"), ""
+    )
     return _render_error(ApiError(detail))
+
+
+NO_ROOM: Final = spec.ErrorSpec(
+    507, "INSUFFICIENT_STORAGE", "The mock cannot write its state ({detail}); nothing was changed.", ""
+)
+
+
+def _render_state_error(error: StateError) -> Response:
+    runtime().logger.error("%s", error)
+    return _render_error(ApiError(NO_ROOM, detail=str(error).replace("{", "(").replace("}", ")")))
 
 
 def _render_crash(error: Exception) -> Response:
@@ -46,14 +62,19 @@ def _render_crash(error: Exception) -> Response:
     return _render_error(ApiError(spec.ERRORS["INTERNAL_ERROR"]))
 
 
+def _admin_path() -> bool:
+    return request.path == "/__admin" or request.path.startswith("/__admin/")
+
+
 def _preflight() -> Response | None:
-    if request.method == "OPTIONS" and runtime().config.cors:
+    # The admin API answers no preflight: a page on another origin cannot call it.
+    if request.method == "OPTIONS" and runtime().config.cors and not _admin_path():
         return Response(status=204, headers=CORS_HEADERS)
     return None
 
 
 def _cors(response: Response) -> Response:
-    if runtime().config.cors:
+    if runtime().config.cors and not _admin_path():
         response.headers.update(CORS_HEADERS)
     return response
 
@@ -73,12 +94,14 @@ def create_app(config: MockConfig | None = None, **overrides: Any) -> Flask:
         config = MockConfig(**{**config.__dict__, **overrides})
     rt = Runtime(config)
     app = Flask(__name__, root_path=str(Path(__file__).parent))
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.extensions[EXTENSION] = rt
     app.register_blueprint(admin)
     app.register_blueprint(pages)
     app.before_request(_preflight)
     app.after_request(_cors)
     app.register_error_handler(ApiError, _render_error)
+    app.register_error_handler(StateError, _render_state_error)
     app.register_error_handler(HTTPException, _render_http_error)
     app.register_error_handler(Exception, _render_crash)
     app.wsgi_app = LeadsEndpoint(rt, app.wsgi_app)  # type: ignore[method-assign]

@@ -1,8 +1,10 @@
-"""``rotor-mock serve``: the mock on a production WSGI server (granian)."""
+"""``rotor-mock serve``: the mock on a production server (granian)."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import secrets
 import shutil
 import socket
 import tempfile
@@ -12,11 +14,13 @@ from typing import Any
 import click
 import orjson
 
-from mock_server._config import DEFAULT_LEADS, DEFAULT_SEED, MAX_DELAY_MS, MockConfig
+from mock_server._config import BODY_SECONDS, DEFAULT_LEADS, DEFAULT_SEED, MAX_DELAY_MS, MockConfig
 from mock_server._data import FixtureError, load_fixture_file
 from mock_server._keys import DEMO_KEY_NOTES, DEMO_KEYS, KeysFileError, load_keys_file
-from mock_server._runtime import build_store
+from mock_server._runtime import build_store, fixtures_store, reset_state
 from mock_server._serve import CONFIG_ENV
+from mock_server._state import LocalState, StateError
+from mock_server._store import StoreError
 
 
 class LatencyRange(click.ParamType):  # type: ignore[type-arg]
@@ -52,21 +56,51 @@ def _fixtures(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     if value is None:
         return None
     try:
-        load_fixture_file(value)  # fail now, before any worker starts on half a file
+        # Fail now, before the banner and before any worker starts: read, validate and store
+        # the leads once, as every worker will.
+        fixtures_store(load_fixture_file(value)).close()
     except FixtureError as exc:
         raise click.BadParameter(str(exc)) from None
     return Path(value)
 
 
+def _db(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is None:
+        return None
+    path = value.expanduser().absolute()
+    if not path.parent.is_dir():
+        raise click.BadParameter(f"the directory {path.parent} does not exist")
+    if path.is_dir():
+        raise click.BadParameter(f"{path} is a directory: give the path of a database file")
+    return path
+
+
+def _admin_token(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and (len(value) < 16 or not value.isprintable() or " " in value):
+        raise click.BadParameter("give at least 16 printable characters, without spaces")
+    return value
+
+
 def _check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
-        except OSError as exc:
-            raise click.BadParameter(
-                f"cannot listen on {host}:{port} ({exc.strerror}); pass another --port", param_hint="--port"
-            ) from None
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot listen on {host}:{port} ({exc.strerror}); pass another --port or --host",
+            param_hint="--port/--host",
+        ) from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @click.group()
@@ -88,8 +122,10 @@ def main() -> None:
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the generated data.")
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Keep the generated data in this SQLite file: built once, reused on later starts.",
+    type=click.Path(path_type=Path),
+    callback=_db,
+    help="Keep the generated data in this SQLite file: built once, checked and reused on later"
+    " starts. Quota counts are kept beside it (PATH.state/) across restarts.",
 )
 @click.option(
     "--keys",
@@ -117,7 +153,22 @@ def main() -> None:
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Worker processes (quotas are exact across them).",
+    help="Worker processes (quotas are exact across them; one that dies is replaced).",
+)
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(0.1, 600),
+    default=BODY_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time a request body (a fixtures upload) may take to arrive in full; then 408.",
+)
+@click.option(
+    "--admin-token",
+    envvar="ROTOR_MOCK_ADMIN_TOKEN",
+    callback=_admin_token,
+    help="Token every /__admin request must send (X-Admin-Token). Required beyond loopback:"
+    " generated and printed if not given. Env ROTOR_MOCK_ADMIN_TOKEN.",
 )
 def serve(
     host: str,
@@ -130,45 +181,93 @@ def serve(
     latency: tuple[int, int] | None,
     fail_rate: float,
     workers: int,
+    body_timeout: float,
+    admin_token: str | None,
 ) -> None:
-    """Serve the mock on a production WSGI server (granian)."""
+    """Serve the mock on a production server (granian)."""
     _check_port_free(host, port)
-    state_dir = tempfile.mkdtemp(prefix="rotor-mock-")
-    config = MockConfig(
-        leads=leads,
-        seed=seed,
-        db=db,
-        keys=keys,
-        fixtures=fixtures,
-        latency=latency,
-        fail_rate=fail_rate,
-        state_path=Path(state_dir) / "state.sqlite",
-    )
-    if db is not None and fixtures is None:
-        with click.progressbar(length=leads, label=f"Building {leads} leads into {db}") as bar:
-            build_store(config, progress=lambda done: bar.update(done - bar.pos)).close()
-    _banner(config, host, port)
-    os.environ[CONFIG_ENV] = orjson.dumps(config.to_json()).decode()
+    loopback = is_loopback(host)
+    if not loopback and admin_token is None:
+        admin_token = secrets.token_urlsafe(18)
+    # Quota counts outlive a restart beside a --db file; otherwise they live as long as the server.
+    temporary = db is None
     try:
+        state_dir = (
+            Path(tempfile.mkdtemp(prefix="rotor-mock-")) if db is None else db.with_name(db.name + ".state")
+        )
+    except OSError as exc:
+        raise click.ClickException(f"cannot create the mock's state directory: {exc.strerror}") from None
+    try:
+        config = MockConfig(
+            leads=leads,
+            seed=seed,
+            db=db,
+            keys=keys,
+            fixtures=fixtures,
+            latency=latency,
+            fail_rate=fail_rate,
+            state_dir=state_dir,
+            admin_token=admin_token,
+            loopback=loopback,
+            body_seconds=body_timeout,
+        )
+        _prepare(config)
+        _banner(config, host, port)
+        os.environ[CONFIG_ENV] = orjson.dumps(config.to_json()).decode()
         _run(host, port, workers)
     finally:
-        shutil.rmtree(state_dir, ignore_errors=True)
+        if temporary:
+            shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def _prepare(config: MockConfig) -> None:
+    """Everything that can fail before the server starts, each failure one line: the database
+    file (checked, built if need be), the shared state (start data, no scenario)."""
+    try:
+        if config.db is not None and config.fixtures is None:
+            with click.progressbar(
+                length=config.leads, label=f"Building {config.leads} leads into {config.db}"
+            ) as bar:
+                build_store(
+                    config,
+                    progress=lambda done: bar.update(done - bar.pos),
+                    building=lambda why: click.echo(f"{config.db}: {why}; building it again.", err=True),
+                ).close()
+        state = LocalState(config.state_dir or ".")
+        try:
+            state.prepare(
+                k.key for k in config.keys.values() if k.daily_limit is not None and not k.exhausted
+            )
+            reset_state(state, config)
+        finally:
+            state.close()
+    except (StoreError, StateError, FixtureError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _run(host: str, port: int, workers: int) -> None:
     from granian import Granian
 
+    try:
+        import uvloop  # noqa: F401 (granian's fastest event loop, where it has wheels)
+
+        loop = "uvloop"
+    except ImportError:  # Windows
+        loop = "asyncio"
     Granian(
         "mock_server._serve:app_from_env",
         factory=True,
-        interface="wsgi",  # type: ignore[arg-type]
+        interface="rsgi",  # type: ignore[arg-type]
         address=host,
         port=port,
         workers=workers,
-        # Threads per worker for slow (--latency, Prefer: delay) answers; granian's own advice
-        # caps them at 2 × cores + 1 for a WSGI app.
-        blocking_threads=2 * (os.cpu_count() or 1) + 1,
+        loop=loop,  # type: ignore[arg-type]
+        websockets=False,
         log_access=False,
+        log_level="warning",  # type: ignore[arg-type]
+        # A worker that dies is replaced; the others answer meanwhile.
+        respawn_failed_workers=True,
+        respawn_interval=0.5,
     ).serve()
 
 
@@ -178,6 +277,7 @@ def _banner(config: MockConfig, host: str, port: int) -> None:
         f"fixtures from {config.fixtures}" if config.fixtures else f"{config.leads} leads, seed {config.seed}"
     )
     click.echo(f"Rotor mock: {url}/leads  ({data})")
+    click.echo(f"API reference: {url}/docs")
     if config.keys == DEMO_KEYS:
         click.echo("Demo keys:")
         for key, note in DEMO_KEY_NOTES.items():
@@ -186,4 +286,10 @@ def _banner(config: MockConfig, host: str, port: int) -> None:
     else:
         click.echo(f"Keys: {len(config.keys)} from --keys")
         click.echo(f"Try:  curl -H \"x-api-key: $ROTOR_API_KEY\" '{url}/leads?limit=2'")
-    click.echo(f"Admin: {url}/__admin/health   Stop: Ctrl+C")
+    if config.admin_token is None:
+        click.echo(f"Admin: {url}/__admin   Stop: Ctrl+C")
+    else:
+        if not config.loopback:
+            click.echo(f"Listening on {host}: anyone who can reach this machine can call /leads.")
+        click.echo(f"Admin (token required, X-Admin-Token header): {url}/__admin#token={config.admin_token}")
+        click.echo("Stop: Ctrl+C")

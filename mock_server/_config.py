@@ -12,17 +12,23 @@ from mock_server._keys import DEMO_KEYS, ApiKey
 DEFAULT_LEADS: Final = 300
 DEFAULT_SEED: Final = 1
 MAX_DELAY_MS: Final = 30_000
+#: The largest request body the admin API reads (a fixtures upload): 64 MiB, about 90,000 leads.
+MAX_BODY_BYTES: Final = 64 << 20
+#: Seconds a request body may take to arrive in full (a slow client cannot hold the server).
+BODY_SECONDS: Final = 30.0
 
 
 @dataclass(frozen=True)
 class MockConfig:
     """How a mock behaves.
 
-    ``state_path`` is the SQLite file the workers share (data in force, scenario; quota counts
-    go beside it, in ``<state_path>.counts``, with a ``.counts.shardN`` lock file per worker);
-    a private temporary file when ``None``. ``db`` keeps the seeded data set in a file so a
-    large one is built once. ``latency`` is a (min, max) range of milliseconds added to every
-    ``/leads`` answer; ``fail_rate`` the share of answers turned into a 500 (seeded).
+    ``state_dir`` is the directory whose files the workers share (quota counts, the data set in
+    force, the scenario); ``None`` keeps that state in this process. ``db`` keeps the seeded
+    data set in a file so a large one is built once. ``latency`` is a (min, max) range of
+    milliseconds added to every ``/leads`` answer; ``fail_rate`` the share of answers turned
+    into a 500 (seeded). ``admin_token``, when set, is required by every admin request;
+    ``loopback`` says the mock listens on a loopback address only, so the admin API also
+    refuses a ``Host`` that is not a loopback name (a page using DNS rebinding).
     """
 
     leads: int = DEFAULT_LEADS
@@ -32,9 +38,13 @@ class MockConfig:
     fixtures: Path | None = None
     latency: tuple[int, int] | None = None
     fail_rate: float = 0.0
-    state_path: Path | None = None
+    state_dir: Path | None = None
     cors: bool = True
     log_size: int = 200
+    admin_token: str | None = None
+    loopback: bool = True
+    max_body_bytes: int = MAX_BODY_BYTES
+    body_seconds: float = BODY_SECONDS
 
     def __post_init__(self) -> None:
         if self.leads < 0:
@@ -61,7 +71,7 @@ class MockConfig:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MockConfig:
         values = dict(data)
-        for name in ("db", "fixtures", "state_path"):
+        for name in ("db", "fixtures", "state_dir"):
             if values.get(name) is not None:
                 values[name] = Path(values[name])
         if values.get("latency") is not None:

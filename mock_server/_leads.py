@@ -1,8 +1,10 @@
-"""``GET /leads``: the hot path, as a plain WSGI endpoint in front of the Flask app.
+"""``GET /leads``: the hot path, in steps that both front doors take.
 
 Flask's request and response machinery costs more than the whole answer (a cached page is
 a dictionary lookup), so ``/leads`` and ``/open-api/leads`` are answered here, and every other
-path (admin, docs, CORS preflight, 404) goes on to Flask.
+path (admin, docs, CORS preflight, 404) goes on to Flask. In-process (``create_app()``) the
+front door is :class:`LeadsEndpoint`, a WSGI middleware; ``rotor-mock serve`` answers the same
+steps on granian's RSGI interface (``_rsgi``), where waiting costs no thread.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import spec
 from mock_server._config import MAX_DELAY_MS
@@ -21,6 +23,7 @@ from mock_server._runtime import Runtime
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PATHS: Final = frozenset({"/leads", "/open-api/leads"})
+ALLOWED: Final = {"Allow": "GET, OPTIONS"}
 #: Status codes a client may ask for with ``Prefer: code=…`` (Prism's convention).
 SCENARIO_ERRORS: Final = {
     401: spec.ERRORS["AUTHENTICATION_REQUIRED"],
@@ -38,7 +41,17 @@ CORS_HEADERS: Final = {
     "Access-Control-Max-Age": "600",
 }
 _PREFER_ITEM: Final = re.compile(r"\s*([a-z]+)\s*=\s*([^,;\s]*)\s*")
+_DIGITS: Final = re.compile(r"[0-9]{1,6}")  # ASCII digits only: str.isdigit() accepts '²'
 _KEY_ENV: Final = "HTTP_" + spec.API_KEY_HEADER.upper().replace("-", "_")
+
+
+class LeadsRequest(NamedTuple):
+    """What ``/leads`` reads of a request, whichever front door it came through."""
+
+    method: str
+    key: str | None  # the x-api-key header, exactly so named
+    prefer: str | None
+    query: bytes  # the raw query string
 
 
 def _bad_prefer(detail: str) -> ApiError:
@@ -51,15 +64,17 @@ def parse_prefer(header: str) -> tuple[int | None, int]:
     for item in filter(str.strip, re.split(r"[,;]", header)):
         match = _PREFER_ITEM.fullmatch(item)
         if match is None:
-            raise _bad_prefer(f"{item.strip()!r}. Use code=401|403|429|500 and/or delay=MS.")
+            raise _bad_prefer(f"{item.strip()[:40]!r}. Use code=401|403|429|500 and/or delay=MS.")
         name, value = match.groups()
         if name == "code":
-            if not value.isdigit() or (int(value) not in SCENARIO_ERRORS and int(value) != 200):
-                raise _bad_prefer(f"code={value}. Use one of 200, {', '.join(map(str, SCENARIO_ERRORS))}.")
+            if not _DIGITS.fullmatch(value) or (int(value) not in SCENARIO_ERRORS and int(value) != 200):
+                raise _bad_prefer(
+                    f"code={value[:12]}. Use one of 200, {', '.join(map(str, SCENARIO_ERRORS))}."
+                )
             code = int(value)
         elif name == "delay":
-            if not value.isdigit() or int(value) > MAX_DELAY_MS:
-                raise _bad_prefer(f"delay={value}. Use whole milliseconds from 0 to {MAX_DELAY_MS}.")
+            if not _DIGITS.fullmatch(value) or int(value) > MAX_DELAY_MS:
+                raise _bad_prefer(f"delay={value[:12]}. Use whole milliseconds from 0 to {MAX_DELAY_MS}.")
             delay = int(value)
         # other preferences (Prism's example=, dynamic=) are accepted and ignored
     return code, delay
@@ -76,36 +91,58 @@ def _authenticate(rt: Runtime, raw_key: str | None) -> ApiKey:
     return key
 
 
-def answer(rt: Runtime, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
-    """The answer to one ``/leads`` request: status, headers, body. Raises :class:`ApiError`."""
-    method = environ["REQUEST_METHOD"]
-    if method != "GET":
-        raise ApiError(METHOD_NOT_ALLOWED, method=method)
-    rt.sync()
-    prefer = environ.get("HTTP_PREFER")
-    code, delay = parse_prefer(prefer) if prefer else (None, 0)
-    config = rt.config
-    if config.latency is not None:
-        delay += rt.rng.randint(*config.latency)
-    if delay:
-        time.sleep(delay / 1000)
+def prepare(rt: Runtime, request: LeadsRequest) -> tuple[int | None, float]:
+    """The first step: the method, then ``Prefer``. Returns the scenario the client asked for
+    and how many seconds to wait before answering. Raises :class:`ApiError`."""
+    if request.method != "GET":
+        raise ApiError(METHOD_NOT_ALLOWED, headers=ALLOWED, method=request.method[:20])
+    code, delay = parse_prefer(request.prefer) if request.prefer else (None, 0)
+    latency = rt.config.latency
+    if latency is not None:
+        delay += rt.rng.randint(*latency)
+    return code, delay / 1000
+
+
+def decide(rt: Runtime, request: LeadsRequest, code: int | None) -> tuple[dict[str, str], spec.LeadQuery]:
+    """The second step, after the wait: scenario, key, quota, parameters. Returns the headers
+    and the query to answer. Raises :class:`ApiError`."""
     scenario = code or rt.scenario
     if scenario is not None and scenario != 200:
         headers = {"Retry-After": "60"} if scenario == 429 else None
         raise ApiError(SCENARIO_ERRORS[scenario], headers=headers, limit=spec.DAILY_REQUEST_LIMIT)
-    if config.fail_rate and rt.rng.random() < config.fail_rate:
+    if rt.config.fail_rate and rt.rng.random() < rt.config.fail_rate:
         raise ApiError(spec.ERRORS["INTERNAL_ERROR"])
-    key = _authenticate(rt, environ.get(_KEY_ENV))
+    key = _authenticate(rt, request.key)
     now = datetime.now(UTC)
     quota = rt.state.spend(key, now)
     headers = quota.headers(now)
     if not quota.allowed:
         raise ApiError(spec.ERRORS["RATE_LIMIT_EXCEEDED"], headers=headers, limit=quota.limit)
     try:
-        query = spec.parse_query_string(environ.get("QUERY_STRING", "").encode("latin-1"))
+        query = spec.parse_query_string(request.query)
     except spec.ParameterError as exc:
         raise validation_error(str(exc), headers=headers) from None
-    return 200, headers, rt.store.page(query)
+    return headers, query
+
+
+def log_entry(rt: Runtime, request: LeadsRequest, path: str, status: int, started: float) -> None:
+    rt.log.append(
+        {
+            "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "method": request.method[:20],
+            "path": path,
+            "query": request.query[:300].decode("latin-1"),
+            "key": mask(request.key) if request.key else None,
+            "status": status,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+    )
+
+
+def crash(rt: Runtime, path: str) -> ApiError:
+    """The documented 500 for an unexpected error, logged with its traceback."""
+    rt.logger.exception("unexpected error answering %s", path)
+    return ApiError(spec.ERRORS["INTERNAL_ERROR"])
 
 
 class LeadsEndpoint:
@@ -117,34 +154,32 @@ class LeadsEndpoint:
         self.cors = tuple(CORS_HEADERS.items()) if rt.config.cors else ()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") not in PATHS or environ["REQUEST_METHOD"] == "OPTIONS":
+        path = environ.get("PATH_INFO")
+        if path not in PATHS or environ["REQUEST_METHOD"] == "OPTIONS":
             return self.app(environ, start_response)
         started = time.perf_counter()
+        request = LeadsRequest(
+            environ["REQUEST_METHOD"],
+            environ.get(_KEY_ENV),
+            environ.get("HTTP_PREFER"),
+            environ.get("QUERY_STRING", "").encode("latin-1"),
+        )
+        rt = self.rt
         try:
-            status, headers, body = answer(self.rt, environ)
+            rt.sync()
+            code, delay = prepare(rt, request)
+            if delay:
+                time.sleep(delay)
+            headers, query = decide(rt, request, code)
+            status, body = 200, rt.store.page(query)
         except ApiError as error:
             status, headers, body = error.status, error.headers, error.render()
         except Exception:  # never a traceback to the client: the documented 500
-            self.rt.logger.exception("unexpected error answering %s", environ.get("PATH_INFO"))
-            crash = ApiError(spec.ERRORS["INTERNAL_ERROR"])
-            status, headers, body = crash.status, crash.headers, crash.render()
+            failure = crash(rt, path)
+            status, headers, body = failure.status, failure.headers, failure.render()
         start_response(
             STATUS_LINES[status],
             [("Content-Type", JSON), ("Content-Length", str(len(body))), *headers.items(), *self.cors],
         )
-        self._log(environ, status, started)
+        log_entry(rt, request, path, status, started)
         return [body]
-
-    def _log(self, environ: dict[str, Any], status: int, started: float) -> None:
-        raw_key = environ.get(_KEY_ENV)
-        self.rt.log.append(
-            {
-                "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "method": environ["REQUEST_METHOD"],
-                "path": environ["PATH_INFO"],
-                "query": environ.get("QUERY_STRING", "")[:300],
-                "key": mask(raw_key) if raw_key else None,
-                "status": status,
-                "ms": round((time.perf_counter() - started) * 1000, 2),
-            }
-        )

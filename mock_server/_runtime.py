@@ -2,41 +2,61 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
-import tempfile
 import threading
-import weakref
 from collections import deque
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Final
 
 from mock_server._config import MockConfig
 from mock_server._data import generate_leads, load_fixture_file, validate_leads
-from mock_server._state import SharedState
-from mock_server._store import LeadStore, Progress
+from mock_server._state import SharedState, open_state
+from mock_server._store import LeadStore, Progress, open_or_build
 
 #: Settings in the shared state. ``epoch`` says what every worker must follow: the generation
 #: of the data set in force (it changes when the data does) and the server-wide scenario.
 EPOCH: Final = "epoch"
 FIXTURES: Final = "fixtures"
+_START_EPOCH: Final = {"data": 0, "scenario": None}
 
 
 def seeded_source(config: MockConfig) -> str:
     return f"seeded:leads={config.leads}:seed={config.seed}"
 
 
-def build_store(config: MockConfig, *, progress: Progress | None = None) -> LeadStore:
-    """The seeded data set of ``config``: reused from ``config.db`` if it already holds it."""
-    store = LeadStore(config.db)
+def build_store(
+    config: MockConfig, *, progress: Progress | None = None, building: Callable[[str], None] | None = None
+) -> LeadStore:
+    """The seeded data set of ``config``: reused from ``config.db`` if it holds it intact,
+    built (again) otherwise (``building`` is told why). Raises
+    :class:`~mock_server._store.StoreError` for a file that cannot be used."""
     source = seeded_source(config)
-    if config.db is not None and store.built_for() == source:
-        store.open_existing()
-    else:
-        store.load(
-            generate_leads(config.leads, seed=config.seed), source=source, presorted=True, progress=progress
-        )
+    leads = functools.partial(generate_leads, config.leads, seed=config.seed)
+    if config.db is not None:
+        return open_or_build(config.db, source=source, leads=leads, progress=progress, building=building)
+    store = LeadStore(None)
+    store.load(leads(), source=source, presorted=True, progress=progress)
     return store
+
+
+def fixtures_store(leads: list[dict[str, Any]]) -> LeadStore:
+    """A store of a user's leads, in memory, fully loaded."""
+    store = LeadStore(None)
+    store.load(leads, source="fixtures")
+    return store
+
+
+def reset_state(state: SharedState, config: MockConfig) -> None:
+    """The state a server starts from: its start data set, no scenario (quota counts are kept:
+    a state directory that outlives a restart keeps the day's counts)."""
+    state.put(FIXTURES, load_fixture_file(config.fixtures) if config.fixtures else None)
+
+    def restart(epoch: Any) -> dict[str, Any]:
+        return {"data": int((epoch or _START_EPOCH)["data"] or 0) + 1, "scenario": None}
+
+    state.update(EPOCH, restart)
 
 
 class Runtime:
@@ -44,75 +64,82 @@ class Runtime:
 
     def __init__(self, config: MockConfig) -> None:
         self.config = config
-        state_path = config.state_path
-        if state_path is None:
-            tmp = tempfile.TemporaryDirectory(prefix="rotor-mock-")
-            weakref.finalize(self, tmp.cleanup)
-            state_path = Path(tmp.name) / "state.sqlite"
-        self.state = SharedState(state_path)
-        self.state.put_default(EPOCH, {"data": 0, "scenario": None})
+        self.state = open_state(config.state_dir)
+        limited = [k.key for k in config.keys.values() if k.daily_limit is not None and not k.exhausted]
+        prepare = getattr(self.state, "prepare", None)
+        if prepare is not None:
+            prepare(limited)
+        self.state.put_default(EPOCH, _START_EPOCH)
         if config.fixtures is not None:
             self.state.put_default(FIXTURES, load_fixture_file(config.fixtures))
         self.rng = random.Random(config.seed)
         self.logger = logging.getLogger("mock_server")
         self.log: deque[dict[str, Any]] = deque(maxlen=config.log_size)
         self._sync_lock = threading.Lock()
-        self._epoch: dict[str, Any] | None = None
+        self._data: int | None = None
         self._version: int | None = None
         self.scenario: int | None = None
         self.store: LeadStore
         self.data_source = "seeded"
-        self.sync()
+        self.sync(wait=True)
 
-    def sync(self) -> None:
+    @property
+    def behind(self) -> bool:
+        """Whether another worker (or an admin call) changed the shared state since :meth:`sync`."""
+        return self.state.version != self._version
+
+    def sync(self, *, wait: bool = False) -> None:
         """Catch up with changes another worker (or an admin call) made to the shared state.
 
         One read of a number per request; the settings are read only when it changed, and the
-        data set is rebuilt only when its generation did.
+        data set is rebuilt only when its generation did. The new data set is built in full
+        before it replaces the old one. While one thread catches up, the others answer from
+        the state as it was, unless ``wait``.
         """
         version = self.state.version
         if version == self._version:
             return
-        with self._sync_lock:
-            if version == self._version:
-                return
-            epoch = self.state.get(EPOCH)  # as new as `version` or newer
-            self.scenario = epoch["scenario"]
-            if self._epoch is None or epoch["data"] != self._epoch["data"]:
+        if not self._sync_lock.acquire(blocking=wait):
+            return
+        try:
+            version = self.state.version
+            epoch = self.state.get(EPOCH) or _START_EPOCH  # as new as `version` or newer
+            if epoch["data"] != self._data:
                 self._load_data()
-            self._epoch, self._version = epoch, version
+            self.scenario = epoch["scenario"]
+            self._data, self._version = epoch["data"], version
+        finally:
+            self._sync_lock.release()
 
     def _load_data(self) -> None:
         # The store this replaces is not closed here: another thread may still be answering
         # from it. Its connections close when it is garbage, after its last request.
         fixtures = self.state.get(FIXTURES)
         if fixtures is None:
-            self.store, self.data_source = build_store(self.config), "seeded"
+            store, source = build_store(self.config), "seeded"
         else:
-            self.store, self.data_source = LeadStore(None), "fixtures"
-            self.store.load(fixtures, source="fixtures")
-
-    def _advance(self, *, data: bool, scenario: int | None) -> None:
-        epoch = self.state.get(EPOCH)
-        self.state.put(EPOCH, {"data": epoch["data"] + data, "scenario": scenario})
-        self.sync()
+            store, source = fixtures_store(fixtures), "fixtures"
+        self.store, self.data_source = store, source
 
     def load_leads(self, records: Any) -> int:
-        """Replace the data set with a user's leads, validated first; returns how many."""
+        """Replace the data set with a user's leads, validated and stored first (a set that
+        cannot be served changes nothing); returns how many. The scenario stays as it is."""
         leads = validate_leads(records, source="request body")
+        fixtures_store(leads)  # fails here, not in every worker, if the leads cannot be stored
         self.state.put(FIXTURES, leads)
-        self._advance(data=True, scenario=self.scenario)
+        self.state.update(EPOCH, lambda epoch: {**epoch, "data": epoch["data"] + 1})
+        self.sync(wait=True)
         return self.store.count
 
     def set_scenario(self, code: int | None) -> None:
         """Make every ``/leads`` answer the documented ``code`` error (``None``: off)."""
-        self._advance(data=False, scenario=code)
+        self.state.update(EPOCH, lambda epoch: {**epoch, "scenario": code})
+        self.sync(wait=True)
 
     def reset(self, *, data: bool = True, quotas: bool = True) -> None:
         """Back to the data set the server started with, quotas cleared, no scenario."""
         if quotas:
             self.state.reset_quotas()
         if data:
-            start = load_fixture_file(self.config.fixtures) if self.config.fixtures else None
-            self.state.put(FIXTURES, start)
-            self._advance(data=True, scenario=None)
+            reset_state(self.state, self.config)
+            self.sync(wait=True)

@@ -6,17 +6,17 @@ import os
 from typing import Final
 
 import orjson
-from flask import Flask
 
 from mock_server._app import create_app
 from mock_server._config import MockConfig
+from mock_server._rsgi import RsgiApp
 
 CONFIG_ENV: Final = "ROTOR_MOCK_CONFIG"
 
 
-def app_from_env() -> Flask:
+def app_from_env() -> RsgiApp:
     """The app for one worker, configured by the ``ROTOR_MOCK_CONFIG`` JSON the CLI set."""
     raw = os.environ.get(CONFIG_ENV)
     if raw is None:
         raise RuntimeError(f"{CONFIG_ENV} is not set: start the mock with `rotor-mock serve`")
-    return create_app(MockConfig.from_json(orjson.loads(raw)))
+    return RsgiApp(create_app(MockConfig.from_json(orjson.loads(raw))))

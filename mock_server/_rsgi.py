@@ -1,0 +1,184 @@
+"""``rotor-mock serve``'s front door: granian's RSGI interface in front of the mock.
+
+Waiting costs no thread here: a ``Prefer: delay`` or ``--latency`` is an ``asyncio.sleep``,
+and a request body is read as it arrives, within a deadline and a size limit, so slow clients
+cannot starve the others. ``/leads`` is answered on the event loop (a cached page is a
+dictionary lookup; a page not cached is read in a thread). Every other path goes to the Flask
+app in a thread, through a WSGI environ built here. Header names are read exactly as sent: only
+``x-api-key`` is the key (``x_api_key`` is another header, which WSGI would have merged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
+
+from flask import Flask
+
+import spec
+from mock_server._errors import JSON, ApiError
+from mock_server._leads import CORS_HEADERS, PATHS, LeadsRequest, crash, decide, log_entry, prepare
+from mock_server._runtime import Runtime
+
+#: Threads per worker for Flask routes and for pages not cached.
+THREADS: Final = 16
+_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+TOO_LARGE: Final = spec.ErrorSpec(
+    413, "PAYLOAD_TOO_LARGE", "The request body is larger than {limit} bytes.", "schema.shape"
+)
+TOO_SLOW: Final = spec.ErrorSpec(
+    408,
+    "REQUEST_TIMEOUT",
+    "The request body did not arrive in full within {seconds} seconds.",
+    "schema.shape",
+)
+
+
+class RsgiApp:
+    """The mock on granian's RSGI interface (``__rsgi__``), around the Flask app of ``create_app``."""
+
+    def __init__(self, app: Flask, *, threads: int = THREADS) -> None:
+        self.app = app
+        self.rt: Runtime = app.extensions["rotor_mock"]
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="rotor-mock")
+        self.cors = list(CORS_HEADERS.items()) if self.rt.config.cors else []
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":
+            return
+        try:
+            if scope.path in PATHS and scope.method != "OPTIONS":
+                await self._leads(scope, proto)
+            else:
+                await self._flask(scope, proto)
+        except Exception:
+            error = crash(self.rt, scope.path[:200])
+            proto.response_bytes(error.status, [("content-type", JSON)], error.render())
+
+    async def _leads(self, scope: Any, proto: Any) -> None:
+        rt, started = self.rt, time.perf_counter()
+        headers_in = scope.headers
+        request = LeadsRequest(
+            scope.method,
+            headers_in.get(spec.API_KEY_HEADER),
+            headers_in.get("prefer"),
+            scope.query_string.encode("latin-1", "replace"),
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            if rt.behind:  # another worker changed the state: catch up without blocking the loop
+                await loop.run_in_executor(self.pool, rt.sync)
+            code, delay = prepare(rt, request)
+            if delay:
+                await asyncio.sleep(delay)
+            headers, query = decide(rt, request, code)
+            store = rt.store
+            body = store.cached(query)
+            if body is None:
+                body = await loop.run_in_executor(self.pool, store.page, query)
+            status = 200
+        except ApiError as error:
+            status, headers, body = error.status, error.headers, error.render()
+        except Exception:
+            failure = crash(rt, scope.path)
+            status, headers, body = failure.status, failure.headers, failure.render()
+        proto.response_bytes(status, [("content-type", JSON), *headers.items(), *self.cors], body)
+        log_entry(rt, request, scope.path, status, started)
+
+    async def _flask(self, scope: Any, proto: Any) -> None:
+        try:
+            body = await self._body(scope, proto)
+        except ApiError as error:
+            proto.response_bytes(
+                error.status, [("content-type", JSON), ("connection", "close")], error.render()
+            )
+            return
+        environ = _environ(scope, body)
+        loop = asyncio.get_running_loop()
+        status, headers, content = await loop.run_in_executor(self.pool, _call, self.app, environ)
+        proto.response_bytes(status, headers, content)
+
+    async def _body(self, scope: Any, proto: Any) -> bytes:
+        """The request body, read as it arrives, within :data:`BODY_SECONDS` and the size limit.
+        Raises :class:`ApiError` (408, 413)."""
+        limit = self.rt.config.max_body_bytes
+        length = scope.headers.get("content-length")
+        if scope.method not in _BODY_METHODS and not length:
+            return b""
+        if length is not None and (not length.isascii() or not length.isdigit() or int(length) > limit):
+            raise ApiError(TOO_LARGE, limit=limit)
+        chunks: list[bytes] = []
+        size = 0
+
+        async def read() -> None:
+            nonlocal size
+            async for chunk in proto:
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(TOO_LARGE, limit=limit)
+                chunks.append(chunk)
+
+        try:
+            await asyncio.wait_for(read(), self.rt.config.body_seconds)
+        except TimeoutError:
+            raise ApiError(TOO_SLOW, seconds=f"{self.rt.config.body_seconds:g}") from None
+        return b"".join(chunks)
+
+
+def _environ(scope: Any, body: bytes) -> dict[str, Any]:
+    """A WSGI environ for one RSGI request (PEP 3333: the path as latin-1 text of its bytes)."""
+    host, _, port = (scope.server or "127.0.0.1:80").rpartition(":")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": host,
+        "SERVER_PORT": port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": (scope.client or "").rpartition(":")[0],
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "CONTENT_LENGTH": str(len(body)) if body else "",
+    }
+    for name, value in scope.headers.items():
+        if "_" in name:  # as Werkzeug's server does: a_b must not pass for a-b
+            continue
+        if name == "content-type":
+            environ["CONTENT_TYPE"] = value
+        elif name != "content-length":
+            key = "HTTP_" + name.upper().replace("-", "_")
+            environ[key] = f"{environ[key]}, {value}" if key in environ else value
+    return environ
+
+
+def _call(
+    app: Callable[..., Iterable[bytes]], environ: dict[str, Any]
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Run the WSGI ``app`` on ``environ``: status, headers, body."""
+    started: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        started["status"], started["headers"] = status, headers
+
+    result = app(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    status = int(str(started["status"]).split(" ", 1)[0])
+    headers = [(k, v) for k, v in started["headers"] if k.lower() != "content-length"]
+    return status, headers, body
