@@ -1,22 +1,83 @@
 """Admin endpoints under ``/__admin/`` (never under ``/leads``): health, quotas, the request
-log, reset, fixtures and a server-wide scenario. They need no API key: the mock is a local tool.
+log, reset, fixtures and a server-wide scenario. They need no API key, and no web page can
+drive them: they send no CORS headers, refuse a request from another origin (``Origin``,
+``Sec-Fetch-Site``), take only JSON bodies (a page can POST ``text/plain`` anywhere without
+asking), and on a loopback address refuse a ``Host`` that is not a loopback name (DNS
+rebinding). A mock listening beyond this machine also requires its admin token.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 import orjson
 from flask import Blueprint, Response, request
 
+import spec
 from mock_server._app import json_response, runtime
 from mock_server._data import FixtureError
-from mock_server._errors import validation_error
+from mock_server._errors import ApiError, validation_error
 from mock_server._keys import mask
 from mock_server._leads import SCENARIO_ERRORS
 
 admin = Blueprint("admin", __name__, url_prefix="/__admin")
+
+TOKEN_HEADER: Final = "X-Admin-Token"
+TOKEN_REQUIRED: Final = spec.ErrorSpec(
+    401,
+    "ADMIN_TOKEN_REQUIRED",
+    "This mock listens beyond this machine: send its admin token in the X-Admin-Token header"
+    " (rotor-mock serve printed it, or give your own with --admin-token).",
+    "schema.shape",
+)
+CROSS_SITE: Final = spec.ErrorSpec(
+    403, "CROSS_SITE_REFUSED", "The admin API answers its own pages only, not {origin}.", "schema.shape"
+)
+WRONG_HOST: Final = spec.ErrorSpec(
+    403,
+    "HOST_REFUSED",
+    "The admin API of a mock on a loopback address answers Host localhost, 127.0.0.1 or [::1], not {host}.",
+    "schema.shape",
+)
+JSON_ONLY: Final = spec.ErrorSpec(
+    415, "UNSUPPORTED_MEDIA_TYPE", "Send the request with Content-Type: application/json.", "schema.shape"
+)
+_LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.", "127.0.0.1", "::1"})
+
+
+def _loopback(host: str) -> bool:
+    name = urlsplit(f"//{host}").hostname or ""
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+@admin.before_request
+def _guard() -> None:
+    config = runtime().config
+    if config.admin_token is not None:
+        given = request.headers.get(TOKEN_HEADER, "")
+        bearer = request.headers.get("Authorization", "")
+        if bearer.startswith("Bearer "):
+            given = given or bearer[7:]
+        if not hmac.compare_digest(given.encode(), config.admin_token.encode()):
+            raise ApiError(TOKEN_REQUIRED)
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        raise ApiError(CROSS_SITE, origin=origin[:100])
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        raise ApiError(CROSS_SITE, origin="another site")
+    if config.loopback and not _loopback(request.host):
+        raise ApiError(WRONG_HOST, host=request.host[:100])
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype != "application/json":
+        raise ApiError(JSON_ONLY)
 
 
 def _ok(payload: dict[str, Any], status: int = 200) -> Response:
@@ -25,7 +86,7 @@ def _ok(payload: dict[str, Any], status: int = 200) -> Response:
 
 def _json_body() -> Any:
     try:
-        return orjson.loads(request.get_data(cache=False))
+        return orjson.loads(request.get_data(cache=False) or b"null")
     except orjson.JSONDecodeError as exc:
         raise validation_error(f"The request body is not valid JSON ({exc}).") from None
 
@@ -49,11 +110,11 @@ def health() -> Response:
 @admin.get("/quotas")
 def quotas() -> Response:
     rt = runtime()
-    used = rt.state.used_today(datetime.now(UTC))
+    used = rt.state.used_today(rt.config.keys.values(), datetime.now(UTC))
     report = []
     for key in rt.config.keys.values():
-        spent = key.daily_limit if key.exhausted else used.get(key.key, 0)
-        left = None if key.daily_limit is None else max(0, key.daily_limit - (spent or 0))
+        spent = used.get(key.key, 0)
+        left = None if key.daily_limit is None else max(0, key.daily_limit - spent)
         report.append(
             {
                 "key": mask(key.key),

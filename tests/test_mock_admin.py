@@ -22,9 +22,9 @@ def test_health(client: FlaskClient) -> None:
 
 def test_fixtures__replace_the_data(client: FlaskClient) -> None:
     leads = [{"id": "a", "created_at": "2026-01-01T00:00:00Z", "name": "Ann"}]
-    assert _json(client.post("/__admin/fixtures", data=orjson.dumps(leads)))["leads"] == 1
+    assert _json(client.post("/__admin/fixtures", json=leads))["leads"] == 1
     assert [lead["id"] for lead in _json(client.get("/leads", headers=KEY))["data"]] == ["a"]
-    client.post("/__admin/reset?only=data")
+    client.post("/__admin/reset?only=data", json={})
     assert _json(client.get("/leads", headers=KEY))["pagination"]["total"] > 1
 
 
@@ -38,7 +38,7 @@ def test_fixtures__replace_the_data(client: FlaskClient) -> None:
     ],
 )
 def test_fixtures__bad_body_is_a_400_and_nothing_changes(client: FlaskClient, body: bytes, says: str) -> None:
-    response = client.post("/__admin/fixtures", data=body)
+    response = client.post("/__admin/fixtures", data=body, content_type="application/json")
     assert response.status_code == 400
     assert says in _json(response)["message"]
     assert _json(client.get("/__admin/health"))["data"] == "seeded"
@@ -47,16 +47,16 @@ def test_fixtures__bad_body_is_a_400_and_nothing_changes(client: FlaskClient, bo
 def test_reset__quotas(client: FlaskClient) -> None:
     client.get("/leads", headers=KEY)
     assert client.get("/leads", headers=KEY).headers["X-RateLimit-Remaining"] == "998"
-    client.post("/__admin/reset?only=quotas")
+    client.post("/__admin/reset?only=quotas", json={})
     assert client.get("/leads", headers=KEY).headers["X-RateLimit-Remaining"] == "999"
 
 
 def test_reset__bad_choice_is_a_400(client: FlaskClient) -> None:
-    assert client.post("/__admin/reset?only=everything").status_code == 400
+    assert client.post("/__admin/reset?only=everything", json={}).status_code == 400
 
 
 def test_scenario__server_wide_then_off(client: FlaskClient) -> None:
-    assert client.put("/__admin/scenario", data=b'{"code": 429}').status_code == 200
+    assert client.put("/__admin/scenario", json={"code": 429}).status_code == 200
     assert client.get("/leads", headers=KEY).status_code == 429
     assert client.get("/leads", headers={**KEY, "Prefer": "code=200"}).status_code == 200
     client.delete("/__admin/scenario")
@@ -64,22 +64,22 @@ def test_scenario__server_wide_then_off(client: FlaskClient) -> None:
 
 
 def test_scenario__reaches_every_worker(tmp_path: Path) -> None:
-    config = MockConfig(leads=3, state_path=tmp_path / "s.sqlite")
+    config = MockConfig(leads=3, state_dir=tmp_path / "state")
     one, two = create_app(config).test_client(), create_app(config).test_client()
-    one.put("/__admin/scenario", data=b'{"code": 500}')
+    one.put("/__admin/scenario", json={"code": 500})
     assert two.get("/leads", headers=KEY).status_code == 500
     two.delete("/__admin/scenario")
     assert one.get("/leads", headers=KEY).status_code == 200
 
 
 def test_fixtures__reach_every_worker_and_reset_brings_every_worker_back(tmp_path: Path) -> None:
-    config = MockConfig(leads=3, state_path=tmp_path / "s.sqlite")
+    config = MockConfig(leads=3, state_dir=tmp_path / "state")
     one, two = create_app(config).test_client(), create_app(config).test_client()
     seeded = _json(one.get("/leads", headers=KEY))["data"]
     leads = [{"id": "a", "created_at": "2026-01-01T00:00:00Z", "name": "Ann"}]
-    one.post("/__admin/fixtures", data=orjson.dumps(leads))
+    one.post("/__admin/fixtures", json=leads)
     assert [lead["id"] for lead in _json(two.get("/leads", headers=KEY))["data"]] == ["a"]
-    two.post("/__admin/reset")
+    two.post("/__admin/reset", json={})
     assert _json(one.get("/leads", headers=KEY))["data"] == seeded
 
 
@@ -103,8 +103,71 @@ def test_quotas__report_each_key(client: FlaskClient) -> None:
 def test_scenario__switching_keeps_the_data_set(client: FlaskClient) -> None:
     rt = client.application.extensions["rotor_mock"]
     store = rt.store
-    client.put("/__admin/scenario", data=b'{"code": 500}')
+    client.put("/__admin/scenario", json={"code": 500})
     client.delete("/__admin/scenario")
     assert rt.store is store  # a scenario is not a reason to rebuild the leads
-    client.post("/__admin/reset?only=data")
+    client.post("/__admin/reset?only=data", json={})
     assert rt.store is not store
+
+
+# -- no web page can drive the admin API ----------------------------------------------------------
+
+EVIL = {"Origin": "http://evil.example"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        ("POST", "/__admin/fixtures", {**EVIL, "Content-Type": "text/plain"}, 403),
+        ("POST", "/__admin/fixtures", {"Content-Type": "text/plain"}, 415),
+        ("POST", "/__admin/fixtures", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ("POST", "/__admin/reset", {**EVIL, "Content-Type": "application/json"}, 403),
+        ("POST", "/__admin/reset", {"Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"}, 403),
+        ("PUT", "/__admin/scenario", {"Host": "evil.example", "Content-Type": "application/json"}, 403),
+        ("GET", "/__admin/requests", {"Host": "rebound.evil.example:8080"}, 403),
+    ],
+)
+def test_admin__refuses_what_a_web_page_could_send(
+    client: FlaskClient, method: str, path: str, headers: dict[str, str], status: int
+) -> None:
+    body = b'[{"id": "x", "created_at": "2026-01-01T00:00:00Z"}]' if "fixtures" in path else b'{"code": 500}'
+    response = client.open(path, method=method, headers=headers, data=body)
+    assert response.status_code == status
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert _json(client.get("/__admin/health")) == {
+        "status": "ok",
+        "leads": 120,
+        "seed": 7,
+        "data": "seeded",
+        "scenario": None,
+    }
+
+
+def test_admin__answers_no_cors_preflight(client: FlaskClient) -> None:
+    preflight = client.options(
+        "/__admin/fixtures",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    assert client.options("/leads").headers["Access-Control-Allow-Origin"] == "*"  # /leads keeps its CORS
+
+
+def test_admin__same_origin_and_loopback_names_are_served(client: FlaskClient) -> None:
+    for host in ("localhost:8080", "127.0.0.1:9000", "[::1]:8080", "app.localhost"):
+        headers = {"Host": host, "Origin": f"http://{host}", "Content-Type": "application/json"}
+        assert client.post("/__admin/reset?only=quotas", headers=headers, data=b"{}").status_code == 200
+
+
+def test_admin__a_token_is_required_when_set() -> None:
+    client = create_app(leads=3, admin_token="t" * 20, loopback=False).test_client()
+    assert client.get("/__admin/health").status_code == 401
+    assert client.get("/__admin/health", headers={"X-Admin-Token": "wrong" * 4}).status_code == 401
+    assert client.get("/__admin/health", headers={"X-Admin-Token": "t" * 20}).status_code == 200
+    assert client.get("/__admin/health", headers={"Authorization": "Bearer " + "t" * 20}).status_code == 200
+    assert (
+        client.get(
+            "/__admin/health", headers={"Host": "mock.example.com", "X-Admin-Token": "t" * 20}
+        ).status_code
+        == 200
+    )
+    assert client.get("/leads", headers=KEY).status_code == 200  # /leads needs only its API key
