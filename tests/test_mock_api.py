@@ -197,7 +197,7 @@ def test_prefer_delay__is_accepted(client: FlaskClient) -> None:
     assert _get(client, "/leads?limit=1", {**KEY, "Prefer": "delay=5, example=page"})[0] == 200
 
 
-@pytest.mark.parametrize("prefer", ["code=418", "delay=soon", "code", "delay=999999"])
+@pytest.mark.parametrize("prefer", ["code=418", "delay=soon", "code", "delay=999999", "code=²", "delay=١٢"])
 def test_prefer__malformed_is_a_400(client: FlaskClient, prefer: str) -> None:
     code, body = _get(client, "/leads", {**KEY, "Prefer": prefer})
     assert code == 400

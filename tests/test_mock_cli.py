@@ -39,7 +39,8 @@ def test_serve__prints_url_keys_and_curl() -> None:
     for key in ("demo-key ", "demo-key-unlimited", "demo-key-no-scope", "demo-key-exhausted"):
         assert key in result.output
     assert "curl -H 'x-api-key: demo-key' 'http://127.0.0.1:18999/leads?limit=2'" in result.output
-    assert _FakeGranian.started["interface"] == "wsgi"
+    assert _FakeGranian.started["interface"] == "rsgi"
+    assert _FakeGranian.started["respawn_failed_workers"] is True
     assert _FakeGranian.started["factory"] is True
 
 
