@@ -15,10 +15,12 @@ API_KEY ?=
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml mock_server/_tally.c
+# pip's log (setuptools' notices about editable installs among it) is shown only if it fails.
+$(STAMP): pyproject.toml setup.py mock_server/_tally.c
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "Installing the project and its tools into $(VENV) (log: $(VENV)/install.log)"
+	@{ $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e '.[dev]'; } \
+		> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the project (idempotent)
@@ -33,6 +35,9 @@ test: $(STAMP) browser-deps ## Unit, mock, browser and Schemathesis tests; the c
 lint: $(STAMP) ## Ruff and strict mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# mypy reads the package as it is installed, rotor_leads/*, through links to the rooms.
+	@mkdir -p build/typecheck/rotor_leads
+	@for room in spec mock_server contract_tests; do ln -sfn ../../../$$room build/typecheck/rotor_leads/$$room; done
 	$(BIN)/mypy
 
 mock: $(STAMP) ## Start the mock on http://127.0.0.1:$(PORT) (PORT=... to change)

@@ -10,9 +10,8 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-
-import spec
-from mock_server import create_app
+from rotor_leads import spec
+from rotor_leads.mock_server import create_app
 
 
 class ValidatingClient(FlaskClient):

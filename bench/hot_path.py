@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mock_server import create_app
-from mock_server._keys import load_keys_file
+from rotor_leads.mock_server import create_app
+from rotor_leads.mock_server._keys import load_keys_file
 
 KEYS = Path(__file__).with_name("keys.yaml")
 

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import spec
-from contract_tests._report import Example, Findings
-from contract_tests._snapshot import Expectation, Snapshot
-from contract_tests._target import Exchange
+from rotor_leads import spec
+from rotor_leads.contract_tests._report import Example, Findings
+from rotor_leads.contract_tests._snapshot import Expectation, Snapshot
+from rotor_leads.contract_tests._target import Exchange
 
 
 class ContractFailure(AssertionError):

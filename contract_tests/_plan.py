@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final, Literal
 
 from hypothesis import strategies as st
-
-import spec
-from contract_tests._snapshot import Snapshot
+from rotor_leads import spec
+from rotor_leads.contract_tests._snapshot import Snapshot
 
 Lead = dict[str, Any]
 #: A plan case: the query for a snapshot, or the reason it cannot be built on this data.

@@ -15,12 +15,11 @@ from typing import Any
 import orjson
 import pytest
 from hypothesis import HealthCheck, Phase, settings
-
-from contract_tests._checks import Context, examples_of
-from contract_tests._report import Findings, outcome, report_json, summary_lines
-from contract_tests._secrets import RedactingRecords, Redactor
-from contract_tests._snapshot import Snapshot, take_snapshot
-from contract_tests._target import (
+from rotor_leads.contract_tests._checks import Context, examples_of
+from rotor_leads.contract_tests._report import Findings, outcome, report_json, summary_lines
+from rotor_leads.contract_tests._secrets import RedactingRecords, Redactor
+from rotor_leads.contract_tests._snapshot import Snapshot, take_snapshot
+from rotor_leads.contract_tests._target import (
     DEFAULT_DEADLINE,
     LIVE_BUDGET,
     Exchange,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Final
 
-import spec
+from rotor_leads import spec
 
 REPORT_VERSION: Final = 1
 

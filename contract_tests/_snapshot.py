@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final
 
-import spec
-from contract_tests._target import Exchange, Target
+from rotor_leads import spec
+from rotor_leads.contract_tests._target import Exchange, Target
 
 PAGE_SIZE: Final = spec.MAX_LIMIT
 #: Listings longer than this are not downloaded: the differential checks are then off.

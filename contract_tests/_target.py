@@ -15,9 +15,8 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 import pytest
-
-import spec
-from contract_tests._secrets import Redactor, Secret
+from rotor_leads import spec
+from rotor_leads.contract_tests._secrets import Redactor, Secret
 
 _log = logging.getLogger("contract_tests")
 LIVE_BUDGET: Final = 150
@@ -254,7 +253,7 @@ def _exchange(
 
 def in_process_target(*, leads: int, seed: int) -> Target:
     """The mock, in-process through WSGI: no sockets, no budget, no deadline."""
-    from mock_server import create_app
+    from rotor_leads.mock_server import create_app
 
     app = create_app(leads=leads, seed=seed)
     client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://mock.invalid")

@@ -7,7 +7,7 @@ python -m pytest contract_tests --base-url URL --api-key KEY     # any server
 
 from __future__ import annotations
 
-from contract_tests._plugin import (
+from rotor_leads.contract_tests._plugin import (
     contract,
     first_answer,
     model,

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-
-import spec
-from contract_tests._checks import CHECKS, Context, check_exchange
-from contract_tests._target import Exchange, Target
+from rotor_leads import spec
+from rotor_leads.contract_tests._checks import CHECKS, Context, check_exchange
+from rotor_leads.contract_tests._target import Exchange, Target
 
 #: For raw parameters the suite cannot model: every check but the echo of page and limit (a
 #: server may clamp a bad value) and the differential ones (there is no query to predict).

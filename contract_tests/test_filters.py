@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
-import spec
-from contract_tests._checks import Context, check_exchange
-from contract_tests._snapshot import Snapshot
-from contract_tests._target import Target
+from rotor_leads import spec
+from rotor_leads.contract_tests._checks import Context, check_exchange
+from rotor_leads.contract_tests._snapshot import Snapshot
+from rotor_leads.contract_tests._target import Target
 
 
 def test_archived__true_is_a_superset_of_the_default(model: Context, snapshot: Snapshot) -> None:

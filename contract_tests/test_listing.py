@@ -8,11 +8,10 @@ from collections import Counter
 import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
-
-from contract_tests._checks import Collector, Context, check_exchange, first_out_of_order
-from contract_tests._plan import PLAN, queries
-from contract_tests._snapshot import Snapshot
-from contract_tests._target import Exchange, Target  # noqa: F401
+from rotor_leads.contract_tests._checks import Collector, Context, check_exchange, first_out_of_order
+from rotor_leads.contract_tests._plan import PLAN, queries
+from rotor_leads.contract_tests._snapshot import Snapshot
+from rotor_leads.contract_tests._target import Exchange, Target  # noqa: F401
 
 #: Below this share of generated queries expecting leads, the report says the filters were
 #: barely exercised.

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
-import spec
-from contract_tests._checks import Collector, Context, check_exchange, first_out_of_order
-from contract_tests._plan import MAX_WALK, walk_limit, walk_queries
-from contract_tests._snapshot import Snapshot
-from contract_tests._target import Exchange, Target
+from rotor_leads import spec
+from rotor_leads.contract_tests._checks import Collector, Context, check_exchange, first_out_of_order
+from rotor_leads.contract_tests._plan import MAX_WALK, walk_limit, walk_queries
+from rotor_leads.contract_tests._snapshot import Snapshot
+from rotor_leads.contract_tests._target import Exchange, Target
 
 WALKS = ["default", "tags", "stage_archived"]
 
@@ -155,7 +154,7 @@ def test_walk__page_past_the_end_is_empty(walk: Walk, model: Context) -> None:
 def test_ties__a_page_boundary_inside_a_tie_splits_it_once(
     target: Target, model: Context, snapshot: Snapshot
 ) -> None:
-    from contract_tests._plan import tie_split
+    from rotor_leads.contract_tests._plan import tie_split
 
     if not snapshot.complete:
         pytest.skip(f"the whole listing could not be read to find ties: {snapshot.problem}")

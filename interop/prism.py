@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 import httpx
-
-import spec
+from rotor_leads import spec
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

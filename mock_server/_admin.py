@@ -16,13 +16,12 @@ from urllib.parse import urlsplit
 
 import orjson
 from flask import Blueprint, Response, request
-
-import spec
-from mock_server._app import json_response, runtime
-from mock_server._data import FixtureError
-from mock_server._errors import ApiError, validation_error
-from mock_server._keys import mask
-from mock_server._leads import SCENARIO_ERRORS
+from rotor_leads import spec
+from rotor_leads.mock_server._app import json_response, runtime
+from rotor_leads.mock_server._data import FixtureError
+from rotor_leads.mock_server._errors import ApiError, validation_error
+from rotor_leads.mock_server._keys import mask
+from rotor_leads.mock_server._leads import SCENARIO_ERRORS
 
 admin = Blueprint("admin", __name__, url_prefix="/__admin")
 

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from flask import Flask, Response, current_app, request
+from rotor_leads import spec
+from rotor_leads.mock_server._config import MockConfig
+from rotor_leads.mock_server._errors import JSON, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
+from rotor_leads.mock_server._leads import CORS_HEADERS, LeadsEndpoint
+from rotor_leads.mock_server._runtime import Runtime
+from rotor_leads.mock_server._state import StateError
 from werkzeug.exceptions import HTTPException
-
-import spec
-from mock_server._config import MockConfig
-from mock_server._errors import JSON, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
-from mock_server._leads import CORS_HEADERS, LeadsEndpoint
-from mock_server._runtime import Runtime
-from mock_server._state import StateError
 
 EXTENSION: Final = "rotor_mock"
 
@@ -85,8 +84,8 @@ def create_app(config: MockConfig | None = None, **overrides: Any) -> Flask:
 
     Raises ``ValueError`` (or :class:`~mock_server.FixtureError`) for a bad configuration.
     """
-    from mock_server._admin import admin
-    from mock_server._pages import pages
+    from rotor_leads.mock_server._admin import admin
+    from rotor_leads.mock_server._pages import pages
 
     if config is None:
         config = MockConfig(**overrides)

@@ -13,14 +13,19 @@ from typing import Any
 
 import click
 import orjson
-
-from mock_server._config import BODY_SECONDS, DEFAULT_LEADS, DEFAULT_SEED, MAX_DELAY_MS, MockConfig
-from mock_server._data import FixtureError, load_fixture_file
-from mock_server._keys import DEMO_KEY_NOTES, DEMO_KEYS, KeysFileError, load_keys_file
-from mock_server._runtime import build_store, fixtures_store, reset_state
-from mock_server._serve import CONFIG_ENV
-from mock_server._state import LocalState, StateError
-from mock_server._store import StoreError
+from rotor_leads.mock_server._config import (
+    BODY_SECONDS,
+    DEFAULT_LEADS,
+    DEFAULT_SEED,
+    MAX_DELAY_MS,
+    MockConfig,
+)
+from rotor_leads.mock_server._data import FixtureError, load_fixture_file
+from rotor_leads.mock_server._keys import DEMO_KEY_NOTES, DEMO_KEYS, KeysFileError, load_keys_file
+from rotor_leads.mock_server._runtime import build_store, fixtures_store, reset_state
+from rotor_leads.mock_server._serve import CONFIG_ENV
+from rotor_leads.mock_server._state import LocalState, StateError
+from rotor_leads.mock_server._store import StoreError
 
 
 class LatencyRange(click.ParamType):  # type: ignore[type-arg]
@@ -255,7 +260,7 @@ def _run(host: str, port: int, workers: int) -> None:
     except ImportError:  # Windows
         loop = "asyncio"
     Granian(
-        "mock_server._serve:app_from_env",
+        "rotor_leads.mock_server._serve:app_from_env",
         factory=True,
         interface="rsgi",  # type: ignore[arg-type]
         address=host,

@@ -13,8 +13,7 @@ from typing import Any, Final
 import orjson
 from faker import Faker
 from jsonschema import Draft202012Validator, FormatChecker
-
-import spec
+from rotor_leads import spec
 
 STAGES: Final = ("new", "contacted", "qualified", "proposal", "negotiation", "won", "lost")
 TAGS: Final = (

@@ -7,8 +7,7 @@ from http import HTTPStatus
 from typing import Any, Final
 
 import orjson
-
-import spec
+from rotor_leads import spec
 
 JSON: Final = "application/json"
 

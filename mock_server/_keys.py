@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import yaml
-
-import spec
+from rotor_leads import spec
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,9 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, render_template, request, send_from_directory
-
-import spec
-from mock_server._app import json_response, runtime
-from mock_server._keys import DEMO_KEYS
+from rotor_leads import spec
+from rotor_leads.mock_server._app import json_response, runtime
+from rotor_leads.mock_server._keys import DEMO_KEYS
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 _SWAGGER_DIST = str(files("flask_swagger_ui") / "dist")

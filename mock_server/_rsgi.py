@@ -19,11 +19,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from flask import Flask
-
-import spec
-from mock_server._errors import JSON, ApiError
-from mock_server._leads import CORS_HEADERS, PATHS, LeadsRequest, crash, decide, log_entry, prepare
-from mock_server._runtime import Runtime
+from rotor_leads import spec
+from rotor_leads.mock_server._errors import JSON, ApiError
+from rotor_leads.mock_server._leads import (
+    CORS_HEADERS,
+    PATHS,
+    LeadsRequest,
+    crash,
+    decide,
+    log_entry,
+    prepare,
+)
+from rotor_leads.mock_server._runtime import Runtime
 
 #: Threads per worker for Flask routes and for pages not cached.
 THREADS: Final = 16

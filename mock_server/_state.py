@@ -29,8 +29,7 @@ from typing import Any, Final, NamedTuple
 
 import orjson
 import portalocker
-
-from mock_server._keys import ApiKey
+from rotor_leads.mock_server._keys import ApiKey
 
 COUNT_BITS: Final = 36  # a counter word: stamp << COUNT_BITS | count (as in _tally.c)
 COUNT_MASK: Final = (1 << COUNT_BITS) - 1
@@ -40,7 +39,7 @@ _RESET_BITS: Final = 8
 #: the package was installed without a C compiler.
 accelerated_add: Callable[[memoryview, int, int, int], int] | None
 try:
-    from mock_server import _tally
+    from rotor_leads.mock_server import _tally
 
     assert _tally.COUNT_BITS == COUNT_BITS, "mock_server/_tally.c and _state.py disagree"
     accelerated_add = _tally.add

@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import orjson
-
-import spec
+from rotor_leads import spec
 
 SCHEMA_VERSION: Final = 6
 _SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters

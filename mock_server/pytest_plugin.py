@@ -24,10 +24,9 @@ import orjson
 import pytest
 import respx
 from flask import Flask
-
-import spec
-from mock_server._app import create_app
-from mock_server._config import MockConfig
+from rotor_leads import spec
+from rotor_leads.mock_server._app import create_app
+from rotor_leads.mock_server._config import MockConfig
 
 BASE_URL: Final = "https://api.getrotor.com/open-api"
 

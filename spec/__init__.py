@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from spec._document import (
+from rotor_leads.spec._document import (
     component_schema,
     document_path,
     documented_statuses,
@@ -19,7 +19,7 @@ from spec._document import (
     response_examples,
     response_schema,
 )
-from spec._model import (
+from rotor_leads.spec._model import (
     FILTERS,
     SEARCH_FIELDS,
     Filter,
@@ -35,7 +35,7 @@ from spec._model import (
     parse_timestamp,
     search_texts,
 )
-from spec._query import (
+from rotor_leads.spec._query import (
     PARAMETERS,
     LeadQuery,
     ParameterError,
@@ -43,7 +43,7 @@ from spec._query import (
     parse_query_string,
     split_tags,
 )
-from spec._rules import (
+from rotor_leads.spec._rules import (
     API_KEY_HEADER,
     DAILY_REQUEST_LIMIT,
     DEFAULT_LIMIT,
@@ -58,8 +58,8 @@ from spec._rules import (
     Rule,
     rule,
 )
-from spec._strategies import from_schema
-from spec._validation import (
+from rotor_leads.spec._strategies import from_schema
+from rotor_leads.spec._validation import (
     ContractViolation,
     Violation,
     body_violations,

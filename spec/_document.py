@@ -16,14 +16,14 @@ _COMPONENT_REF: Final = "#/components/schemas/"
 @cache
 def load_document() -> dict[str, Any]:
     """The OpenAPI document, parsed once. Callers must not mutate it."""
-    text = files("spec").joinpath(DOCUMENT_NAME).read_text(encoding="utf-8")
+    text = files("rotor_leads.spec").joinpath(DOCUMENT_NAME).read_text(encoding="utf-8")
     document: dict[str, Any] = yaml.safe_load(text)
     return document
 
 
 def document_path() -> str:
     """The file system path of ``openapi.yaml`` (for tools that want a file)."""
-    return str(files("spec").joinpath(DOCUMENT_NAME))
+    return str(files("rotor_leads.spec").joinpath(DOCUMENT_NAME))
 
 
 def _operation() -> dict[str, Any]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from spec._query import LeadQuery
+from rotor_leads.spec._query import LeadQuery
 
 Lead = Mapping[str, Any]
 _Predicate = Callable[[LeadQuery, Lead], bool]

@@ -38,7 +38,7 @@ class Mock:
 
 
 def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "mock_server", "serve", *args]
+    return [sys.executable, "-m", "rotor_leads.mock_server", "serve", *args]
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import spec
+from rotor_leads import spec
 
 
 def test_spec__exports_exactly_its_public_api() -> None:
@@ -12,7 +12,7 @@ def test_spec__exports_exactly_its_public_api() -> None:
 
 
 def test_mock_server__exports_exactly_its_public_api() -> None:
-    import mock_server
+    from rotor_leads import mock_server
 
     public = {n for n in vars(mock_server) if n.isidentifier() and not n.startswith("_")} - {"annotations"}
     assert public - {"pytest_plugin"} == set(mock_server.__all__)

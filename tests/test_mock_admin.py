@@ -5,8 +5,7 @@ from pathlib import Path
 import orjson
 import pytest
 from flask.testing import FlaskClient
-
-from mock_server import MockConfig, create_app
+from rotor_leads.mock_server import MockConfig, create_app
 
 KEY = {"x-api-key": "demo-key"}
 
@@ -84,7 +83,7 @@ def test_fixtures__reach_every_worker_and_reset_brings_every_worker_back(tmp_pat
 
 
 def test_requests_log__masks_keys(tmp_path: Path) -> None:
-    from mock_server import ApiKey
+    from rotor_leads.mock_server import ApiKey
 
     client = create_app(leads=3, keys={"secret-key-123456": ApiKey("secret-key-123456")}).test_client()
     client.get("/leads?limit=2", headers={"x-api-key": "secret-key-123456"})

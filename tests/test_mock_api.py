@@ -6,10 +6,9 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-
-import spec
-from mock_server import create_app
-from mock_server._data import generate_leads
+from rotor_leads import spec
+from rotor_leads.mock_server import create_app
+from rotor_leads.mock_server._data import generate_leads
 
 KEY = {"x-api-key": "demo-key"}
 
@@ -161,7 +160,7 @@ def test_leads__429_has_retry_after_until_midnight(client: FlaskClient) -> None:
 
 
 def test_leads__quota_is_spent_then_429_naming_the_limit() -> None:
-    from mock_server import ApiKey
+    from rotor_leads.mock_server import ApiKey
 
     app = create_app(leads=5, keys={"k": ApiKey("k", daily_limit=3)})
     client = app.test_client()
@@ -215,7 +214,7 @@ def test_fail_rate__is_seeded_and_reproducible() -> None:
 
 
 def test_crash__is_the_documented_500(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mock_server._runtime import Runtime
+    from rotor_leads.mock_server._runtime import Runtime
 
     def boom(self: Runtime) -> None:
         raise RuntimeError("boom")

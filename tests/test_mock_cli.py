@@ -5,8 +5,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
-from mock_server._cli import main
+from rotor_leads.mock_server._cli import main
 
 
 class _FakeGranian:

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-import spec
-from mock_server._data import TAGS, FixtureError, generate_leads, load_fixture_file
+from rotor_leads import spec
+from rotor_leads.mock_server._data import TAGS, FixtureError, generate_leads, load_fixture_file
 
 
 def test_generate__deterministic_by_seed() -> None:

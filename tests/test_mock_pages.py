@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import orjson
 from flask.testing import FlaskClient
-
-import spec
+from rotor_leads import spec
 
 
 def test_docs__serves_swagger_ui_offline(client: FlaskClient) -> None:

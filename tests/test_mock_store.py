@@ -8,10 +8,9 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import spec
-from mock_server._data import STAGES, TAGS, generate_leads
-from mock_server._store import LeadStore, StoreError, _verified, open_or_build
+from rotor_leads import spec
+from rotor_leads.mock_server._data import STAGES, TAGS, generate_leads
+from rotor_leads.mock_server._store import LeadStore, StoreError, _verified, open_or_build
 
 
 def _lead(i: int, created: str = "2026-01-01T00:00:00.000Z", **fields: Any) -> dict[str, Any]:
@@ -273,7 +272,7 @@ def test_store__tags_and_stages_beyond_the_codes_still_filter(params: dict[str, 
 
 
 def test_store__page_cache_stays_within_its_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("mock_server._store._CACHE_BYTES", 6_000)
+    monkeypatch.setattr("rotor_leads.mock_server._store._CACHE_BYTES", 6_000)
     leads = [_lead(i, f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z", name="x" * 40) for i in range(200)]
     store = _store(leads)
     for page in [*range(1, 41), *range(1, 41)]:  # twice: cached pages and evicted ones

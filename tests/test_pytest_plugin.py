@@ -43,7 +43,7 @@ def test_fixture__answers_like_the_mock_and_logs_calls(pytester: pytest.Pytester
             assert httpx.get(url, headers={"x-api-key": "demo-key"}).status_code == 200
 
         def test_quota_is_enforced(rotor_api):
-            from mock_server import ApiKey
+            from rotor_leads.mock_server import ApiKey
             rotor_api.use(leads=3, keys={"k": ApiKey("k", daily_limit=2)})
             codes = [httpx.get(URL, headers={"x-api-key": "k"}).status_code for _ in range(3)]
             assert codes == [200, 200, 429]

@@ -10,10 +10,9 @@ import orjson
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from rotor_leads import spec
+from rotor_leads.mock_server import create_app
 from schemathesis.generation import GenerationMode
-
-import spec
-from mock_server import create_app
 
 EXAMPLES_PER_MODE = 1100  # over 2,000 generated requests in all
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-import contract_tests
+from rotor_leads import contract_tests
 
 pytest_plugins = ["pytester"]
 STARTUP_SECONDS = 30
@@ -34,7 +33,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             [
                 sys.executable,
                 "-m",
-                "mock_server",
+                "rotor_leads.mock_server",
                 "serve",
                 "--port",
                 str(port),

@@ -5,8 +5,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import spec
+from rotor_leads import spec
 
 
 def _lead(i: int, created: str = "2026-01-01T00:00:00Z", **fields: Any) -> dict[str, Any]:

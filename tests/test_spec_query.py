@@ -5,8 +5,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import spec
+from rotor_leads import spec
 
 
 def test_parse_query__defaults() -> None:
