@@ -1,13 +1,39 @@
-"""A Flask mock of the Rotor open API's ``GET /leads`` that follows ``spec/``.
+"""A Flask mock of the Rotor open API's ``GET /leads`` that follows ``rotor_leads.spec``.
 
-The only public API is :func:`create_app` and its configuration.
+The only public API is :func:`create_app` and its configuration. The names load on first
+use: importing this package (as pytest does to load the ``rotor_api`` plugin) costs nothing.
 """
 
 from __future__ import annotations
 
-from rotor_leads.mock_server._app import create_app
-from rotor_leads.mock_server._config import MockConfig
-from rotor_leads.mock_server._data import FixtureError
-from rotor_leads.mock_server._keys import DEMO_KEYS, ApiKey, KeysFileError
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from rotor_leads.mock_server._app import create_app
+    from rotor_leads.mock_server._config import MockConfig
+    from rotor_leads.mock_server._data import FixtureError
+    from rotor_leads.mock_server._keys import DEMO_KEYS, ApiKey, KeysFileError
+
+_WHERE = {
+    "create_app": "_app",
+    "MockConfig": "_config",
+    "FixtureError": "_data",
+    "DEMO_KEYS": "_keys",
+    "ApiKey": "_keys",
+    "KeysFileError": "_keys",
+}
 __all__ = ["DEMO_KEYS", "ApiKey", "FixtureError", "KeysFileError", "MockConfig", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

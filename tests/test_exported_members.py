@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from rotor_leads import spec
 
 
@@ -14,5 +17,18 @@ def test_spec__exports_exactly_its_public_api() -> None:
 def test_mock_server__exports_exactly_its_public_api() -> None:
     from rotor_leads import mock_server
 
-    public = {n for n in vars(mock_server) if n.isidentifier() and not n.startswith("_")} - {"annotations"}
-    assert public - {"pytest_plugin"} == set(mock_server.__all__)
+    assert dir(mock_server) == sorted(mock_server.__all__)
+    for name in mock_server.__all__:
+        assert getattr(mock_server, name) is not None
+
+
+HEAVY = ["flask", "werkzeug", "granian", "faker", "respx", "jsonschema", "yaml", "hypothesis", "rotor_leads.spec"]
+
+
+def test_pytest_plugin__loads_nothing_heavy() -> None:
+    probe = (
+        "import sys, rotor_leads.mock_server.pytest_plugin; "
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"

@@ -1,0 +1,70 @@
+"""The machinery of the ``rotor_api`` fixture (see ``pytest_plugin``): the mock app behind a
+respx route. Imported when a test first uses the fixture, not when pytest loads the plugin."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Final
+
+import httpx
+import orjson
+import respx
+from flask import Flask
+from rotor_leads import spec
+from rotor_leads.mock_server._app import create_app
+from rotor_leads.mock_server._config import MockConfig
+
+BASE_URL: Final = "https://api.getrotor.com/open-api"
+
+
+class RotorApi:
+    """The fake API of one test: the mock app behind a respx route."""
+
+    def __init__(self, router: respx.MockRouter, **config: Any) -> None:
+        self._scenarios: deque[str] = deque()
+        self.router = router  # add routes of your own for other hosts
+        self.app = self._build(**config)
+        self.route = router.route(url__startswith=BASE_URL + "/").mock(side_effect=self._answer)
+
+    @staticmethod
+    def _build(*, fixtures: list[dict[str, Any]] | None = None, **config: Any) -> Flask:
+        app = create_app(MockConfig(**config))
+        if fixtures is not None:
+            app.extensions["rotor_mock"].load_leads(fixtures)
+        return app
+
+    def use(self, **config: Any) -> None:
+        """Replace the data set and keys: ``use(leads=5, seed=2)``, ``use(fixtures=[...])``,
+        ``use(keys={...})``. Quotas start afresh."""
+        self.app = self._build(**config)
+
+    def fail_next(self, status: int, *, times: int = 1) -> None:
+        """Answer the next ``times`` requests with the documented ``status`` error (401, 403,
+        429 or 500), whatever the key."""
+        self._scenarios.extend([f"code={status}"] * times)
+
+    def delay_next(self, milliseconds: int, *, times: int = 1) -> None:
+        """Delay the next ``times`` answers (a slow API, for your timeouts)."""
+        self._scenarios.extend([f"delay={milliseconds}"] * times)
+
+    @property
+    def calls(self) -> respx.models.CallList:
+        """respx's call log: every request your code made, with its response."""
+        return self.route.calls
+
+    def total(self, **params: str) -> int:
+        """How many leads the fake holds for ``params`` (no quota is spent)."""
+        store = self.app.extensions["rotor_mock"].store
+        query = spec.parse_query(params.items()).with_(limit=1)
+        return int(orjson.loads(store.page(query))["pagination"]["total"])
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.decode("ascii").removeprefix("/open-api")
+        headers = dict(request.headers)
+        if self._scenarios:
+            headers["prefer"] = self._scenarios.popleft()
+        forwarded = httpx.Request(
+            request.method, "http://mock.invalid" + path, headers=headers, content=request.content
+        )
+        response = httpx.WSGITransport(app=self.app).handle_request(forwarded)
+        return httpx.Response(response.status_code, headers=response.headers, content=response.read())
