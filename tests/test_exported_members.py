@@ -22,7 +22,17 @@ def test_mock_server__exports_exactly_its_public_api() -> None:
         assert getattr(mock_server, name) is not None
 
 
-HEAVY = ["flask", "werkzeug", "granian", "faker", "respx", "jsonschema", "yaml", "hypothesis", "rotor_leads.spec"]
+HEAVY = [
+    "flask",
+    "werkzeug",
+    "granian",
+    "faker",
+    "respx",
+    "jsonschema",
+    "yaml",
+    "hypothesis",
+    "rotor_leads.spec",
+]
 
 
 def test_pytest_plugin__loads_nothing_heavy() -> None:
