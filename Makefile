@@ -16,7 +16,7 @@ help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
 # pip's log (setuptools' notices about editable installs among it) is shown only if it fails.
-$(STAMP): pyproject.toml setup.py mock_server/_tally.c
+$(STAMP): pyproject.toml setup.py mock_server/engine/state/_tally.c
 	$(PYTHON) -m venv $(VENV)
 	@echo "Installing the project and its tools into $(VENV) (log: $(VENV)/install.log)"
 	@{ $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e '.[dev]'; } \

@@ -4,4 +4,12 @@ Without them the build goes on, and the mock counts under a file lock instead.""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("rotor_leads.mock_server._tally", ["mock_server/_tally.c"], optional=True)])
+setup(
+    ext_modules=[
+        Extension(
+            "rotor_leads.mock_server.engine.state._tally",
+            ["mock_server/engine/state/_tally.c"],
+            optional=True,
+        )
+    ]
+)

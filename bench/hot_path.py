@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rotor_leads.mock_server import create_app
-from rotor_leads.mock_server._keys import load_keys_file
+from rotor_leads.mock_server.engine._keys import load_keys_file
 
 KEYS = Path(__file__).with_name("keys.yaml")
 

@@ -304,16 +304,19 @@ def _filter_check(f: spec.Filter) -> Check:
     """The check that every lead of a page satisfies filter ``f`` (its documented bounds)."""
 
     def check(ctx: Context, ex: Exchange) -> None:
-        if not _is_page(ex) or (f.parameter == "archived" and ctx.snapshot is not None):
+        if not _is_page(ex) or (not f.narrows and ctx.snapshot is not None):
             return  # with the whole listing known, archived is judged by matches_the_model
+        value = ex.query.get(f.name)
+        if not f.applies(value):
+            return
         for lead in ex.leads:
-            if not f.may(ex.query, lead):
-                shown = {k: lead.get(k) for k in (f.parameter, *spec.SEARCH_FIELDS) if k in lead}
+            if not f.may(value, lead):
+                shown = {k: lead.get(k) for k in (f.name, *spec.SEARCH_FIELDS) if k in lead}
                 ctx.fail(
                     f.rule_id, ex, f"{_lead_label(lead)} with {_short(shown)}", spec.rule(f.rule_id).statement
                 )
                 return
-            if not f.exact(ex.query, lead) and f.assumed_rule_id:
+            if not f.exact(value, lead) and f.assumed_rule_id:
                 ctx.fail(
                     f.assumed_rule_id,
                     ex,
@@ -322,7 +325,7 @@ def _filter_check(f: spec.Filter) -> Check:
                 )
                 return
 
-    check.__name__ = f"leads_satisfy_{f.parameter}"
+    check.__name__ = f"leads_satisfy_{f.name}"
     return check
 
 

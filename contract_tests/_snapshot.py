@@ -70,10 +70,7 @@ class Snapshot:
 
     def expect(self, query: spec.LeadQuery) -> Expectation:
         """What the full listing predicts for ``query`` (whatever its page and limit)."""
-        key = (
-            query.archived,
-            *(getattr(query, f.parameter) for f in spec.FILTERS if f.parameter != "archived"),
-        )
+        key = tuple(query.get(f.name) for f in spec.FILTERS)
         cached = self._expectations.get(key)
         if cached is None:
             cached = self._expectations[key] = self._expect(query)
@@ -81,23 +78,23 @@ class Snapshot:
 
     def _expect(self, query: spec.LeadQuery) -> Expectation:
         base = self.everything if query.archived else self.default
-        filters = [f for f in spec.FILTERS if f.parameter != "archived" and f.parameter in query.given]
-        used = [f for f in filters if getattr(query, f.parameter) is not None]
+        # The listing chosen by archived is read as such; the other filters narrow it.
+        used = [(f, value) for f, value in query.filters() if f.narrows]
 
         def keep(reading: str) -> list[dict[str, Any]]:
-            return [lead for lead in base if all(getattr(f, reading)(query, lead) for f in used)]
+            return [lead for lead in base if all(getattr(f, reading)(value, lead) for f, value in used)]
 
         must, may, exact = keep("must"), keep("may"), keep("exact")
-        rule_id = used[0].rule_id if len(used) == 1 else "page.total"
+        rule_id = used[0][0].rule_id if len(used) == 1 else "page.total"
         assumed = next(
-            (f.assumed_rule_id for f in used if _differ(f, query, base)),
+            (f.assumed_rule_id for f, value in used if _differ(f, value, base)),
             None,
         )
         return Expectation(must, may, exact, self.archived_ids, rule_id, assumed)
 
 
-def _differ(f: spec.Filter, query: spec.LeadQuery, base: list[dict[str, Any]]) -> bool:
-    return any(f.must(query, lead) != f.may(query, lead) for lead in base)
+def _differ(f: spec.Filter, value: Any, base: list[dict[str, Any]]) -> bool:
+    return any(f.must(value, lead) != f.may(value, lead) for lead in base)
 
 
 def _listing(target: Target, *, archived: bool) -> tuple[list[dict[str, Any]], list[Exchange], str | None]:

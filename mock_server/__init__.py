@@ -10,18 +10,18 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rotor_leads.mock_server._app import create_app
-    from rotor_leads.mock_server._config import MockConfig
-    from rotor_leads.mock_server._data import FixtureError
-    from rotor_leads.mock_server._keys import DEMO_KEYS, ApiKey, KeysFileError
+    from rotor_leads.mock_server.engine._config import MockConfig
+    from rotor_leads.mock_server.engine._data import FixtureError
+    from rotor_leads.mock_server.engine._keys import DEMO_KEYS, ApiKey, KeysFileError
+    from rotor_leads.mock_server.web._app import create_app
 
 _WHERE = {
-    "create_app": "_app",
-    "MockConfig": "_config",
-    "FixtureError": "_data",
-    "DEMO_KEYS": "_keys",
-    "ApiKey": "_keys",
-    "KeysFileError": "_keys",
+    "create_app": "web._app",
+    "MockConfig": "engine._config",
+    "FixtureError": "engine._data",
+    "DEMO_KEYS": "engine._keys",
+    "ApiKey": "engine._keys",
+    "KeysFileError": "engine._keys",
 }
 __all__ = ["DEMO_KEYS", "ApiKey", "FixtureError", "KeysFileError", "MockConfig", "create_app"]
 

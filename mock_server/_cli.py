@@ -13,19 +13,19 @@ from typing import Any
 
 import click
 import orjson
-from rotor_leads.mock_server._config import (
+from rotor_leads.mock_server._serve import CONFIG_ENV
+from rotor_leads.mock_server.engine._config import (
     BODY_SECONDS,
     DEFAULT_LEADS,
     DEFAULT_SEED,
     MAX_DELAY_MS,
     MockConfig,
 )
-from rotor_leads.mock_server._data import FixtureError, load_fixture_file
-from rotor_leads.mock_server._keys import DEMO_KEY_NOTES, DEMO_KEYS, KeysFileError, load_keys_file
-from rotor_leads.mock_server._runtime import build_store, fixtures_store, reset_state
-from rotor_leads.mock_server._serve import CONFIG_ENV
-from rotor_leads.mock_server._state import LocalState, StateError
-from rotor_leads.mock_server._store import StoreError
+from rotor_leads.mock_server.engine._data import FixtureError, load_fixture_file
+from rotor_leads.mock_server.engine._keys import DEMO_KEY_NOTES, DEMO_KEYS, KeysFileError, load_keys_file
+from rotor_leads.mock_server.engine._runtime import build_store, fixtures_store, reset_state
+from rotor_leads.mock_server.engine.state import LocalState, StateError
+from rotor_leads.mock_server.engine.store import StoreError
 
 
 class LatencyRange(click.ParamType):  # type: ignore[type-arg]

@@ -11,8 +11,8 @@ import orjson
 import respx
 from flask import Flask
 from rotor_leads import spec
-from rotor_leads.mock_server._app import create_app
-from rotor_leads.mock_server._config import MockConfig
+from rotor_leads.mock_server.engine._config import MockConfig
+from rotor_leads.mock_server.web._app import create_app
 
 BASE_URL: Final = "https://api.getrotor.com/open-api"
 

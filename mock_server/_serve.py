@@ -6,9 +6,9 @@ import os
 from typing import Final
 
 import orjson
-from rotor_leads.mock_server._app import create_app
-from rotor_leads.mock_server._config import MockConfig
-from rotor_leads.mock_server._rsgi import RsgiApp
+from rotor_leads.mock_server.engine._config import MockConfig
+from rotor_leads.mock_server.web._app import create_app
+from rotor_leads.mock_server.web._rsgi import RsgiApp
 
 CONFIG_ENV: Final = "ROTOR_MOCK_CONFIG"
 

@@ -2,9 +2,11 @@
 
 * the OpenAPI 3.1 document (:func:`load_document`, :func:`response_schema`…);
 * response validation (:func:`validate_response`, :class:`ContractViolation`);
-* the behaviour catalogue (:data:`RULES`, :data:`ERRORS`) and the query it governs
-  (:func:`parse_query`, :class:`LeadQuery`);
-* a plain-Python model of the rules (:func:`apply`, :data:`FILTERS`);
+* the behaviour catalogue (:data:`RULES`, :data:`ERRORS`);
+* the query parameters, one row each (:data:`PARAMETERS`, :data:`FILTERS`), and the query they
+  make (:func:`parse_query`, :class:`LeadQuery`);
+* a plain-Python model of the rules (:func:`apply`, :func:`matches`), and the page envelope
+  (:func:`page_window`, :func:`pagination`, :func:`page_body`);
 * Hypothesis strategies from the schemas (:func:`from_schema`).
 """
 
@@ -20,29 +22,32 @@ from rotor_leads.spec._document import (
     response_schema,
 )
 from rotor_leads.spec._model import (
-    FILTERS,
-    SEARCH_FIELDS,
-    Filter,
-    Lead,
     Page,
     Window,
     apply,
-    is_archived,
     matches,
     newest_first,
     order_key,
+    page_body,
     page_window,
+    pagination,
     parse_timestamp,
-    search_texts,
 )
-from rotor_leads.spec._query import (
+from rotor_leads.spec._parameters import (
+    FILTERS,
     PARAMETERS,
-    LeadQuery,
+    SEARCH_FIELDS,
+    Filter,
+    Lead,
+    Parameter,
     ParameterError,
-    parse_query,
-    parse_query_string,
+    equals,
+    is_archived,
+    lead_tags,
+    search_texts,
     split_tags,
 )
+from rotor_leads.spec._query import LeadQuery, parse_query, parse_query_string
 from rotor_leads.spec._rules import (
     API_KEY_HEADER,
     DAILY_REQUEST_LIMIT,
@@ -87,6 +92,7 @@ __all__ = [
     "Lead",
     "LeadQuery",
     "Page",
+    "Parameter",
     "ParameterError",
     "Rule",
     "Violation",
@@ -96,14 +102,18 @@ __all__ = [
     "component_schema",
     "document_path",
     "documented_statuses",
+    "equals",
     "from_schema",
     "header_violations",
     "is_archived",
+    "lead_tags",
     "load_document",
     "matches",
     "newest_first",
     "order_key",
+    "page_body",
     "page_window",
+    "pagination",
     "parameter",
     "parse_query",
     "parse_query_string",

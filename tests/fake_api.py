@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 from rotor_leads import spec
-from rotor_leads.mock_server._data import generate_leads
+from rotor_leads.mock_server.engine._data import generate_leads
 
 from tests.paths import locate
 

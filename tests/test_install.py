@@ -70,7 +70,7 @@ def plain_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_no_compiler__installs_one_name_without_the_accelerator(plain_venv: Path) -> None:
     probe = (
-        "import importlib.util as u, rotor_leads.mock_server._state as s;"
+        "import importlib.util as u, rotor_leads.mock_server.engine.state._local as s;"
         " print([n for n in ('spec', 'mock_server', 'contract_tests') if u.find_spec(n)], s.accelerated_add)"
     )
     run = _run(str(plain_venv / "bin" / "python"), "-c", probe, cwd=plain_venv.parent)
@@ -115,7 +115,9 @@ def test_no_compiler__two_workers_keep_quotas_exact(plain_venv: Path, tmp_path: 
 
 #: What only our plugin could load in a host project (Faker, respx and Hypothesis register pytest
 #: plugins of their own, which load them whatever our plugin does).
-OURS_ONLY = [m for m in HEAVY if m not in ("faker", "respx", "hypothesis")] + ["rotor_leads.mock_server._app"]
+OURS_ONLY = [m for m in HEAVY if m not in ("faker", "respx", "hypothesis")] + [
+    "rotor_leads.mock_server.web._app"
+]
 
 FOREIGN_TESTS = {
     "spec/__init__.py": 'NAME = "theirs"\n',

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rotor_leads import spec
 from rotor_leads.mock_server import create_app
-from rotor_leads.mock_server._data import generate_leads
+from rotor_leads.mock_server.engine._data import generate_leads
 
 KEY = {"x-api-key": "demo-key"}
 
@@ -214,7 +214,7 @@ def test_fail_rate__is_seeded_and_reproducible() -> None:
 
 
 def test_crash__is_the_documented_500(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rotor_leads.mock_server._runtime import Runtime
+    from rotor_leads.mock_server.engine._runtime import Runtime
 
     def boom(self: Runtime) -> None:
         raise RuntimeError("boom")

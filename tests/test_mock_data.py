@@ -6,7 +6,7 @@ from pathlib import Path
 import orjson
 import pytest
 from rotor_leads import spec
-from rotor_leads.mock_server._data import TAGS, FixtureError, generate_leads, load_fixture_file
+from rotor_leads.mock_server.engine._data import TAGS, FixtureError, generate_leads, load_fixture_file
 
 
 def test_generate__deterministic_by_seed() -> None:

@@ -23,7 +23,7 @@ import httpx
 import orjson
 import pytest
 from rotor_leads import spec
-from rotor_leads.mock_server._data import generate_leads
+from rotor_leads.mock_server.engine._data import generate_leads
 
 from tests.served import Mock, command, serve, wait_until_healthy
 from tests.servers import free_port

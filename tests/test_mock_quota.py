@@ -9,8 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rotor_leads.mock_server import ApiKey, MockConfig, _state, create_app
-from rotor_leads.mock_server._state import LocalState, MemoryState, SharedState, StateError, next_midnight
+from rotor_leads.mock_server import ApiKey, MockConfig, create_app
+from rotor_leads.mock_server.engine.state import (
+    LocalState,
+    MemoryState,
+    SharedState,
+    StateError,
+    next_midnight,
+)
+from rotor_leads.mock_server.engine.state import _local as _state
 
 LIMITS = [40, 300]
 
@@ -144,7 +151,7 @@ def test_quota__a_state_directory_that_cannot_be_made_is_a_clear_error(tmp_path:
 
 
 def test_quota__the_c_accelerator_checks_its_arguments() -> None:
-    from rotor_leads.mock_server import _tally
+    from rotor_leads.mock_server.engine.state import _tally
 
     words = memoryview(bytearray(16)).cast("Q")
     stamp = 5 << _state.COUNT_BITS

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rotor_leads import spec
-from rotor_leads.mock_server._data import STAGES, TAGS, generate_leads
-from rotor_leads.mock_server._store import LeadStore, StoreError, _verified, open_or_build
+from rotor_leads.mock_server.engine._data import STAGES, TAGS, generate_leads
+from rotor_leads.mock_server.engine.store import LeadStore, StoreError, open_or_build
+from rotor_leads.mock_server.engine.store._files import _verified
 
 
 def _lead(i: int, created: str = "2026-01-01T00:00:00.000Z", **fields: Any) -> dict[str, Any]:
@@ -206,7 +207,7 @@ leads_strategy = st.lists(
     unique_by=lambda lead: lead["id"],
 )
 queries = st.builds(
-    spec.LeadQuery,
+    lambda **values: spec.LeadQuery().with_(**values),
     archived=st.booleans(),
     limit=st.integers(1, 15),
     page=st.integers(1, 5),
@@ -272,12 +273,12 @@ def test_store__tags_and_stages_beyond_the_codes_still_filter(params: dict[str, 
 
 
 def test_store__page_cache_stays_within_its_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("rotor_leads.mock_server._store._CACHE_BYTES", 6_000)
+    monkeypatch.setattr("rotor_leads.mock_server.engine.store._cache.CACHE_BYTES", 6_000)
     leads = [_lead(i, f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z", name="x" * 40) for i in range(200)]
     store = _store(leads)
     for page in [*range(1, 41), *range(1, 41)]:  # twice: cached pages and evicted ones
         query = spec.parse_query([("limit", "5"), ("page", str(page))])
         body = orjson.loads(store.page(query))
         assert [lead["id"] for lead in body["data"]] == [lead["id"] for lead in spec.apply(query, leads).data]
-        assert sum(len(b) + 256 for b in store._cache.values()) <= 6_000
-    assert 0 < len(store._cache) < 40
+        assert store._pages.size <= 6_000
+    assert 0 < len(store._pages) < 40

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
-from rotor_leads.mock_server._keys import DEMO_KEYS, ApiKey
+from rotor_leads.mock_server.engine._keys import DEMO_KEYS, ApiKey
 
 DEFAULT_LEADS: Final = 300
 DEFAULT_SEED: Final = 1

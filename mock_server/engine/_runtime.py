@@ -10,10 +10,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
-from rotor_leads.mock_server._config import MockConfig
-from rotor_leads.mock_server._data import generate_leads, load_fixture_file, validate_leads
-from rotor_leads.mock_server._state import SharedState, open_state
-from rotor_leads.mock_server._store import LeadStore, Progress, open_or_build
+from rotor_leads.mock_server.engine._config import MockConfig
+from rotor_leads.mock_server.engine._data import generate_leads, load_fixture_file, validate_leads
+from rotor_leads.mock_server.engine.state import SharedState, open_state
+from rotor_leads.mock_server.engine.store import LeadStore, Progress, open_or_build
 
 #: Settings in the shared state. ``epoch`` says what every worker must follow: the generation
 #: of the data set in force (it changes when the data does) and the server-wide scenario.

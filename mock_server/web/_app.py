@@ -6,25 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from rotor_leads import spec
-from rotor_leads.mock_server._config import MockConfig
-from rotor_leads.mock_server._errors import JSON, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
-from rotor_leads.mock_server._leads import CORS_HEADERS, LeadsEndpoint
-from rotor_leads.mock_server._runtime import Runtime
-from rotor_leads.mock_server._state import StateError
+from rotor_leads.mock_server.engine._config import MockConfig
+from rotor_leads.mock_server.engine._runtime import Runtime
+from rotor_leads.mock_server.engine.state import StateError
+from rotor_leads.mock_server.web._admin import admin
+from rotor_leads.mock_server.web._context import EXTENSION, json_response, runtime
+from rotor_leads.mock_server.web._errors import METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
+from rotor_leads.mock_server.web._leads import CORS_HEADERS, LeadsEndpoint
+from rotor_leads.mock_server.web._pages import pages
 from werkzeug.exceptions import HTTPException
-
-EXTENSION: Final = "rotor_mock"
-
-
-def runtime() -> Runtime:
-    rt: Runtime = current_app.extensions[EXTENSION]
-    return rt
-
-
-def json_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body, status, headers=headers, content_type=JSON)
 
 
 def _render_error(error: ApiError) -> Response:
@@ -84,9 +76,6 @@ def create_app(config: MockConfig | None = None, **overrides: Any) -> Flask:
 
     Raises ``ValueError`` (or :class:`~mock_server.FixtureError`) for a bad configuration.
     """
-    from rotor_leads.mock_server._admin import admin
-    from rotor_leads.mock_server._pages import pages
-
     if config is None:
         config = MockConfig(**overrides)
     elif overrides:

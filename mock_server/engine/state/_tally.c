@@ -73,7 +73,7 @@ static PyMethodDef tally_methods[] = {
 
 static struct PyModuleDef tally_module = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "rotor_leads.mock_server._tally",
+    .m_name = "rotor_leads.mock_server.engine.state._tally",
     .m_doc = "Quota counting's hot step (see _tally.c).",
     .m_size = -1,
     .m_methods = tally_methods,

@@ -16,10 +16,16 @@ from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
 from rotor_leads import spec
-from rotor_leads.mock_server._config import MAX_DELAY_MS
-from rotor_leads.mock_server._errors import JSON, METHOD_NOT_ALLOWED, STATUS_LINES, ApiError, validation_error
-from rotor_leads.mock_server._keys import ApiKey, mask
-from rotor_leads.mock_server._runtime import Runtime
+from rotor_leads.mock_server.engine._config import MAX_DELAY_MS
+from rotor_leads.mock_server.engine._keys import ApiKey, mask
+from rotor_leads.mock_server.engine._runtime import Runtime
+from rotor_leads.mock_server.web._errors import (
+    JSON,
+    METHOD_NOT_ALLOWED,
+    STATUS_LINES,
+    ApiError,
+    validation_error,
+)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PATHS: Final = frozenset({"/leads", "/open-api/leads"})

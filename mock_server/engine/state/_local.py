@@ -1,35 +1,21 @@
-"""State every worker of a mock shares: daily quota counts, the data set in force and the
-server-wide scenario. One small interface, :class:`SharedState`, with a backend per reach:
-
-* :class:`MemoryState` — one process (``create_app()``, tests, the ``rotor_api`` fixture);
-* :class:`LocalState` — the worker processes of one host (``rotor-mock serve --workers N``):
-  files in a directory, settings in SQLite and counts in a memory-mapped file.
-
-A backend is chosen once, at start-up (:func:`open_state`).
-
-Counting is one operation per request: add one to the key's count of the day and read the
-count after it. Each request gets a count of its own, so a key with limit L gets exactly L
-successes, ``X-RateLimit-Remaining`` never repeats, and a worker that dies loses nothing.
-"""
+"""State shared by the worker processes of one host: files in a directory, settings in SQLite
+and quota counts in a memory-mapped file (``rotor-mock serve --workers N``)."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import mmap
 import os
 import sqlite3
 import threading
 import weakref
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import orjson
 import portalocker
-from rotor_leads.mock_server._keys import ApiKey
+from rotor_leads.mock_server.engine.state._base import SharedState, StateError
 
 COUNT_BITS: Final = 36  # a counter word: stamp << COUNT_BITS | count (as in _tally.c)
 COUNT_MASK: Final = (1 << COUNT_BITS) - 1
@@ -39,177 +25,12 @@ _RESET_BITS: Final = 8
 #: the package was installed without a C compiler.
 accelerated_add: Callable[[memoryview, int, int, int], int] | None
 try:
-    from rotor_leads.mock_server import _tally
+    from rotor_leads.mock_server.engine.state import _tally
 
     assert _tally.COUNT_BITS == COUNT_BITS, "mock_server/_tally.c and _state.py disagree"
     accelerated_add = _tally.add
 except ImportError:
     accelerated_add = None
-
-
-class Quota(NamedTuple):
-    """The outcome of one request against a key's daily limit (``day``: a UTC date ordinal)."""
-
-    allowed: bool
-    limit: int | None
-    remaining: int | None
-    day: int
-
-    @property
-    def reset_at(self) -> datetime:
-        """When the day's count starts afresh: the next UTC midnight."""
-        return _midnight_after(self.day)
-
-    def headers(self, now: datetime) -> dict[str, str]:
-        """``X-RateLimit-*`` (and ``Retry-After`` when refused): the mock's choice of headers."""
-        if self.limit is None:
-            return {}
-        out = {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": _reset_header(self.day),
-        }
-        if not self.allowed:
-            out["Retry-After"] = str(max(0, int((self.reset_at - now).total_seconds()) + 1))
-        return out
-
-
-@functools.lru_cache(maxsize=4)
-def _midnight_after(day: int) -> datetime:
-    return datetime.combine(date.fromordinal(day + 1), datetime.min.time(), tzinfo=UTC)
-
-
-@functools.lru_cache(maxsize=4)
-def _reset_header(day: int) -> str:
-    return str(int(_midnight_after(day).timestamp()))
-
-
-def next_midnight(now: datetime) -> datetime:
-    return _midnight_after(now.toordinal())
-
-
-class StateError(RuntimeError):
-    """The shared state cannot be created or written (no space, no permission): the message
-    names the place and the reason."""
-
-
-class SharedState(ABC):
-    """What the workers of one mock share. Settings are JSON values by name; counts are per
-    key and UTC day. Subclasses implement the storage; the quota rules are here, once."""
-
-    # -- settings ---------------------------------------------------------------------------
-
-    @property
-    @abstractmethod
-    def version(self) -> int:
-        """A number that changes whenever a setting does (after the change can be read):
-        cheap enough to ask on every request, where :meth:`get` may be a query."""
-
-    @abstractmethod
-    def get(self, name: str, default: Any = None) -> Any: ...
-
-    @abstractmethod
-    def put(self, name: str, value: Any) -> None: ...
-
-    @abstractmethod
-    def put_default(self, name: str, value: Any) -> bool:
-        """Set ``name`` unless it is set (another worker was first); whether this call set it."""
-
-    @abstractmethod
-    def update(self, name: str, change: Callable[[Any], Any]) -> Any:
-        """Replace ``name``'s value with ``change(value)`` atomically (no other worker's change
-        in between); returns the new value."""
-
-    # -- counts -----------------------------------------------------------------------------
-
-    @abstractmethod
-    def add(self, key: str, day: int, n: int = 1) -> int:
-        """Add ``n`` to ``key``'s count of ``day`` (a UTC date ordinal); the count after it."""
-
-    @abstractmethod
-    def reset_quotas(self) -> None:
-        """Every count back to 0."""
-
-    def close(self) -> None:  # noqa: B027 (a backend with nothing to release keeps this)
-        """Release files and connections."""
-
-    # -- the quota rules, on top of the counts ------------------------------------------------
-
-    def spend(self, key: ApiKey, now: datetime) -> Quota:
-        """Count one request against ``key``'s daily limit (UTC days). Every request counts,
-        refused ones too; the ``limit``-th is the last one allowed."""
-        day = now.toordinal()
-        limit = key.daily_limit
-        if limit is None:
-            return Quota(True, None, None, day)
-        if key.exhausted or limit == 0:
-            return Quota(False, limit, 0, day)
-        used = self.add(key.key, day)
-        if used <= limit:
-            return Quota(True, limit, limit - used, day)
-        return Quota(False, limit, 0, day)
-
-    def used_today(self, keys: Iterable[ApiKey], now: datetime) -> dict[str, int]:
-        """Requests allowed today, per key with a limit."""
-        day = now.toordinal()
-        return {
-            k.key: (k.daily_limit if k.exhausted else min(self.add(k.key, day, 0), k.daily_limit))
-            for k in keys
-            if k.daily_limit is not None
-        }
-
-
-class MemoryState(SharedState):
-    """State in this process only: dictionaries under one lock."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._settings: dict[str, bytes] = {}
-        self._counts: dict[str, tuple[tuple[int, int], int]] = {}  # key → ((day, resets), count)
-        self._resets = 0
-        self._version = 0
-
-    @property
-    def version(self) -> int:
-        return self._version
-
-    def get(self, name: str, default: Any = None) -> Any:
-        raw = self._settings.get(name)
-        return default if raw is None else orjson.loads(raw)
-
-    def put(self, name: str, value: Any) -> None:
-        with self._lock:
-            self._settings[name] = orjson.dumps(value)
-            self._version += 1
-
-    def put_default(self, name: str, value: Any) -> bool:
-        with self._lock:
-            if name in self._settings:
-                return False
-            self._settings[name] = orjson.dumps(value)
-            self._version += 1
-            return True
-
-    def update(self, name: str, change: Callable[[Any], Any]) -> Any:
-        with self._lock:
-            raw = self._settings.get(name)
-            value = change(None if raw is None else orjson.loads(raw))
-            self._settings[name] = orjson.dumps(value)
-            self._version += 1
-            return value
-
-    def add(self, key: str, day: int, n: int = 1) -> int:
-        stamp = (day, self._resets)
-        with self._lock:
-            was_stamp, count = self._counts.get(key, (stamp, 0))
-            count = (count if was_stamp == stamp else 0) + n
-            self._counts[key] = (stamp, count)
-            return count
-
-    def reset_quotas(self) -> None:
-        with self._lock:
-            self._counts.clear()
-            self._resets += 1
 
 
 #: The counters file's header: words before the keys' words.
@@ -441,8 +262,3 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc)
-
-
-def open_state(root: str | Path | None) -> SharedState:
-    """The backend for a mock: :class:`LocalState` in ``root``, or :class:`MemoryState`."""
-    return MemoryState() if root is None else LocalState(root)

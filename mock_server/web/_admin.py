@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 import orjson
 from flask import Blueprint, Response, request
 from rotor_leads import spec
-from rotor_leads.mock_server._app import json_response, runtime
-from rotor_leads.mock_server._data import FixtureError
-from rotor_leads.mock_server._errors import ApiError, validation_error
-from rotor_leads.mock_server._keys import mask
-from rotor_leads.mock_server._leads import SCENARIO_ERRORS
+from rotor_leads.mock_server.engine._data import FixtureError
+from rotor_leads.mock_server.engine._keys import mask
+from rotor_leads.mock_server.web._context import json_response, runtime
+from rotor_leads.mock_server.web._errors import ApiError, validation_error
+from rotor_leads.mock_server.web._leads import SCENARIO_ERRORS
 
 admin = Blueprint("admin", __name__, url_prefix="/__admin")
 

@@ -20,8 +20,9 @@ from typing import Any, Final
 
 from flask import Flask
 from rotor_leads import spec
-from rotor_leads.mock_server._errors import JSON, ApiError
-from rotor_leads.mock_server._leads import (
+from rotor_leads.mock_server.engine._runtime import Runtime
+from rotor_leads.mock_server.web._errors import JSON, ApiError
+from rotor_leads.mock_server.web._leads import (
     CORS_HEADERS,
     PATHS,
     LeadsRequest,
@@ -30,7 +31,6 @@ from rotor_leads.mock_server._leads import (
     log_entry,
     prepare,
 )
-from rotor_leads.mock_server._runtime import Runtime
 
 #: Threads per worker for Flask routes and for pages not cached.
 THREADS: Final = 16

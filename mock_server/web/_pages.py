@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, render_template, request, send_from_directory
 from rotor_leads import spec
-from rotor_leads.mock_server._app import json_response, runtime
-from rotor_leads.mock_server._keys import DEMO_KEYS
+from rotor_leads.mock_server.engine._keys import DEMO_KEYS
+from rotor_leads.mock_server.web._context import json_response, runtime
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 _SWAGGER_DIST = str(files("flask_swagger_ui") / "dist")

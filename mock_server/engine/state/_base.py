@@ -1,0 +1,129 @@
+"""The state the workers of one mock share, as one small interface (:class:`SharedState`),
+and the quota rules on top of it.
+
+Counting is one operation per request: add one to the key's count of the day and read the
+count after it. Each request gets a count of its own, so a key with limit L gets exactly L
+successes, ``X-RateLimit-Remaining`` never repeats, and a worker that dies loses nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
+
+from rotor_leads.mock_server.engine._keys import ApiKey
+
+
+class Quota(NamedTuple):
+    """The outcome of one request against a key's daily limit (``day``: a UTC date ordinal)."""
+
+    allowed: bool
+    limit: int | None
+    remaining: int | None
+    day: int
+
+    @property
+    def reset_at(self) -> datetime:
+        """When the day's count starts afresh: the next UTC midnight."""
+        return _midnight_after(self.day)
+
+    def headers(self, now: datetime) -> dict[str, str]:
+        """``X-RateLimit-*`` (and ``Retry-After`` when refused): the mock's choice of headers."""
+        if self.limit is None:
+            return {}
+        out = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": _reset_header(self.day),
+        }
+        if not self.allowed:
+            out["Retry-After"] = str(max(0, int((self.reset_at - now).total_seconds()) + 1))
+        return out
+
+
+@functools.lru_cache(maxsize=4)
+def _midnight_after(day: int) -> datetime:
+    return datetime.combine(date.fromordinal(day + 1), datetime.min.time(), tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=4)
+def _reset_header(day: int) -> str:
+    return str(int(_midnight_after(day).timestamp()))
+
+
+def next_midnight(now: datetime) -> datetime:
+    return _midnight_after(now.toordinal())
+
+
+class StateError(RuntimeError):
+    """The shared state cannot be created or written (no space, no permission): the message
+    names the place and the reason."""
+
+
+class SharedState(ABC):
+    """What the workers of one mock share. Settings are JSON values by name; counts are per
+    key and UTC day. Subclasses implement the storage; the quota rules are here, once."""
+
+    # -- settings ---------------------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def version(self) -> int:
+        """A number that changes whenever a setting does (after the change can be read):
+        cheap enough to ask on every request, where :meth:`get` may be a query."""
+
+    @abstractmethod
+    def get(self, name: str, default: Any = None) -> Any: ...
+
+    @abstractmethod
+    def put(self, name: str, value: Any) -> None: ...
+
+    @abstractmethod
+    def put_default(self, name: str, value: Any) -> bool:
+        """Set ``name`` unless it is set (another worker was first); whether this call set it."""
+
+    @abstractmethod
+    def update(self, name: str, change: Callable[[Any], Any]) -> Any:
+        """Replace ``name``'s value with ``change(value)`` atomically (no other worker's change
+        in between); returns the new value."""
+
+    # -- counts -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def add(self, key: str, day: int, n: int = 1) -> int:
+        """Add ``n`` to ``key``'s count of ``day`` (a UTC date ordinal); the count after it."""
+
+    @abstractmethod
+    def reset_quotas(self) -> None:
+        """Every count back to 0."""
+
+    def close(self) -> None:  # noqa: B027 (a backend with nothing to release keeps this)
+        """Release files and connections."""
+
+    # -- the quota rules, on top of the counts ------------------------------------------------
+
+    def spend(self, key: ApiKey, now: datetime) -> Quota:
+        """Count one request against ``key``'s daily limit (UTC days). Every request counts,
+        refused ones too; the ``limit``-th is the last one allowed."""
+        day = now.toordinal()
+        limit = key.daily_limit
+        if limit is None:
+            return Quota(True, None, None, day)
+        if key.exhausted or limit == 0:
+            return Quota(False, limit, 0, day)
+        used = self.add(key.key, day)
+        if used <= limit:
+            return Quota(True, limit, limit - used, day)
+        return Quota(False, limit, 0, day)
+
+    def used_today(self, keys: Iterable[ApiKey], now: datetime) -> dict[str, int]:
+        """Requests allowed today, per key with a limit."""
+        day = now.toordinal()
+        return {
+            k.key: (k.daily_limit if k.exhausted else min(self.add(k.key, day, 0), k.daily_limit))
+            for k in keys
+            if k.daily_limit is not None
+        }

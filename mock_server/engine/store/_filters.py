@@ -1,0 +1,187 @@
+"""The SQL of each filter: one row per filter of ``spec.FILTERS``, checked against it at import.
+
+A row says which columns of ``leads`` the filter reads (the schema, the loading and the counts
+table are made from them, see ``_schema``) and how it becomes a condition. Adding a simple
+filter such as ``priority=`` is one row: ``"priority": equals_column("priority")``.
+
+Two filters use the search index's rowids to stay fast at a million leads: a rowid carries the
+lead's position, a stage code and the first tag bits (see ``_schema``), so that a search
+combined with the usual stage and tags filters is counted in the index alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from rotor_leads import spec
+from rotor_leads.spec import _parameters
+
+TAG_BITS: Final = 62  # tags with a bit in tag_bits (SQLite integers are signed 64-bit)
+STAGE_MASK: Final = 0xF  # stage codes 1..15 in a search rowid; 0: no stage, or one without a code
+ROWID_TAGS: Final = 0xFFF  # the first 12 tag bits, in a search rowid
+CODE_BITS: Final = 16  # a search rowid: position << CODE_BITS | (tag_bits & ROWID_TAGS) << 4 | stage
+SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters
+
+
+@dataclass
+class CodeBook:
+    """The codes a data set's search rowids carry: stage → code (1..15) and tag → bit of
+    ``tag_bits``, given to the first values seen while loading."""
+
+    stages: dict[str, int] = field(default_factory=dict)
+    tags: dict[str, int] = field(default_factory=dict)
+
+    def stage_code(self, stage: object) -> int:
+        if not isinstance(stage, str):
+            return 0
+        code = self.stages.get(stage)
+        if code is None and len(self.stages) < STAGE_MASK:
+            code = self.stages[stage] = len(self.stages) + 1
+        return code or 0
+
+    def tag_bits(self, tags: Iterable[str]) -> int:
+        out = 0
+        for tag in tags:
+            bit = self.tags.get(tag)
+            if bit is None and len(self.tags) < TAG_BITS:
+                bit = self.tags[tag] = 1 << len(self.tags)
+            out |= bit or 0
+        return out
+
+    def without_bits(self, tags: Iterable[str]) -> tuple[str, ...]:
+        """The tags a filter must look up in ``lead_tags``: those without a bit, unless every
+        tag in the data has one (then a tag without one is on no lead)."""
+        return () if len(self.tags) < TAG_BITS else tuple(t for t in tags if t not in self.tags)
+
+
+@dataclass(frozen=True)
+class Where:
+    """A condition, and what it reads."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+    #: False when it reads only the search index's rowid (``s.rowid``), not ``leads``.
+    reads_leads: bool = True
+    #: Whether the ``counts`` table (the filters' columns and a number) can answer it too.
+    on_counts: bool = True
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a condition is built for: the data set's codes, and whether a search drives the
+    query (so that a condition may read the search index's rowid ``s.rowid``)."""
+
+    codes: CodeBook
+    on_rowid: bool
+    index: str = "lead_search"  # the search index of the listing asked for (SQLite's MATCH names it)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of ``leads`` a filter reads: its SQL type, its value for a lead (at load), and
+    whether it gets an index ``(column, archived, pos)``."""
+
+    name: str
+    sql_type: str
+    value: Callable[[spec.Lead, CodeBook], Any]
+    index: bool = False
+
+
+@dataclass(frozen=True)
+class SqlFilter:
+    """One filter's SQL: ``where(value, scope)`` is its condition (``None``: none needed)."""
+
+    where: Callable[[Any, Scope], Where | None]
+    columns: tuple[Column, ...] = ()
+    #: The query is driven from this filter's index (search): its condition is on ``s``.
+    drives: bool = False
+
+
+def equals_column(name: str) -> SqlFilter:
+    """A filter that keeps the leads whose text field ``name`` is the value, exactly."""
+
+    def value(lead: spec.Lead, codes: CodeBook) -> str | None:
+        found = lead.get(name)
+        return found if isinstance(found, str) else None
+
+    return SqlFilter(
+        where=lambda v, scope: Where(f"{name} = ?", (v,)), columns=(Column(name, "TEXT", value, index=True),)
+    )
+
+
+def _archived(value: bool, scope: Scope) -> Where | None:
+    # A search reads the index of the listing asked for: without archived leads unless asked.
+    return None if value or scope.on_rowid else Where("archived = 0")
+
+
+def _search(value: str, scope: Scope) -> Where:
+    """The search as a condition on the search index ``s`` that drives the query. The index
+    holds lower-cased text, so matching is exactly spec's case-insensitive reading."""
+    needle = value.lower()
+    if len(needle) >= SHORT_SEARCH:
+        return Where(f"{scope.index} MATCH ?", ('"' + needle.replace('"', '""') + '"',), reads_leads=False)
+    fields = " OR ".join(f"instr({f}, ?)" for f in spec.SEARCH_FIELDS)
+    return Where(f"({fields})", (needle,) * len(spec.SEARCH_FIELDS), reads_leads=False)
+
+
+def _stage(value: str, scope: Scope) -> Where:
+    code = scope.codes.stages.get(value)
+    if scope.on_rowid and code is not None:
+        return Where(f"(s.rowid & {STAGE_MASK}) = ?", (code,), reads_leads=False)
+    return Where("stage = ?", (value,))
+
+
+def _tags(value: str, scope: Scope) -> Where:
+    tags = spec.split_tags(value)
+    bits = scope.codes.tags
+    mask = sum(bits[t] for t in set(tags) if t in bits)
+    rare = scope.codes.without_bits(tags)
+    if scope.on_rowid and not rare and mask <= ROWID_TAGS:
+        return Where("(s.rowid & ?) != 0", (mask << 4,), reads_leads=False)
+    parts = [Where("tag_bits & ? != 0", (mask,))] if mask else []
+    if rare:
+        marks = ",".join("?" * len(rare))
+        parts.append(
+            Where(f"pos IN (SELECT pos FROM lead_tags WHERE tag IN ({marks}))", rare, on_counts=False)
+        )
+    if not parts:
+        return Where("0")  # tags no lead has
+    return Where(
+        "(" + " OR ".join(p.sql for p in parts) + ")",
+        tuple(x for p in parts for x in p.params),
+        on_counts=all(p.on_counts for p in parts),
+    )
+
+
+def _stage_value(lead: spec.Lead, codes: CodeBook) -> str | None:
+    stage = lead.get("stage")
+    return stage if isinstance(stage, str) else None
+
+
+def _tag_bits_value(lead: spec.Lead, codes: CodeBook) -> int:
+    return codes.tag_bits({t for t in spec.lead_tags(lead)})
+
+
+#: The SQL of each filter of ``spec.FILTERS``.
+FILTER_SQL: Final[Mapping[str, SqlFilter]] = {
+    "archived": SqlFilter(where=_archived),  # the archived column is part of every layout
+    "search": SqlFilter(where=_search, drives=True),
+    "stage": SqlFilter(where=_stage, columns=(Column("stage", "TEXT", _stage_value, index=True),)),
+    "tags": SqlFilter(where=_tags, columns=(Column("tag_bits", "INTEGER NOT NULL", _tag_bits_value),)),
+}
+
+
+def check_rows(filters: Mapping[str, SqlFilter]) -> None:
+    """Raise ``RuntimeError`` unless ``filters`` has a row for exactly the filters of spec."""
+    wanted = {f.name for f in _parameters.FILTERS}
+    if set(filters) != wanted:
+        missing, extra = sorted(wanted - set(filters)), sorted(set(filters) - wanted)
+        raise RuntimeError(
+            f"the mock's store has no SQL for {missing} / SQL for no filter {extra}: give each of"
+            " spec.FILTERS a row in mock_server/engine/store/_filters.py"
+        )
+
+
+check_rows(FILTER_SQL)
