@@ -10,7 +10,7 @@ BASE_URL ?=
 API_KEY ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser-deps test lint mock contract bench interop clean
+.PHONY: help install browser-deps redis-deps test lint mock contract bench interop clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,7 +31,13 @@ browser-deps: ## Chromium and chromedriver for the browser tests (Debian's packa
 		apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "browser tests: install Chromium and a matching chromedriver (on PATH as chromium and chromedriver) to run them; they are skipped"; fi
 
-test: $(STAMP) browser-deps ## Unit, mock, browser and Schemathesis tests; the contract suite in-process
+redis-deps: ## redis-server for the shared-state tests (Debian's package; elsewhere says what to install)
+	@if command -v redis-server >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+		{ apt-get install -y -qq redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }; }; \
+	else echo "shared-state tests: install redis-server (on PATH) to run them; they are skipped"; fi
+
+test: $(STAMP) browser-deps redis-deps ## Unit, mock, browser and Schemathesis tests; the contract suite in-process
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 lint: $(STAMP) ## Ruff and strict mypy

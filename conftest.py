@@ -10,6 +10,7 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
 from rotor_leads import spec
 from rotor_leads.mock_server import create_app
 

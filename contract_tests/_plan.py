@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final, Literal
 
 from hypothesis import strategies as st
+
 from rotor_leads import spec
 from rotor_leads.contract_tests._snapshot import Snapshot
 

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+
 from rotor_leads.contract_tests._checks import Context, examples_of
 from rotor_leads.contract_tests._report import Findings, outcome, report_json, summary_lines
 from rotor_leads.contract_tests._secrets import RedactingRecords, Redactor

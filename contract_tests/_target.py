@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 import pytest
+
 from rotor_leads import spec
 from rotor_leads.contract_tests._secrets import Redactor, Secret
 

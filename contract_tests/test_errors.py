@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+
 from rotor_leads import spec
 from rotor_leads.contract_tests._checks import CHECKS, Context, check_exchange
 from rotor_leads.contract_tests._target import Exchange, Target

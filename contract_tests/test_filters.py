@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+
 from rotor_leads import spec
 from rotor_leads.contract_tests._checks import Context, check_exchange
 from rotor_leads.contract_tests._snapshot import Snapshot

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
+
 from rotor_leads.contract_tests._checks import Collector, Context, check_exchange, first_out_of_order
 from rotor_leads.contract_tests._plan import PLAN, queries
 from rotor_leads.contract_tests._snapshot import Snapshot

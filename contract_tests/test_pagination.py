@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from rotor_leads import spec
 from rotor_leads.contract_tests._checks import Collector, Context, check_exchange, first_out_of_order
 from rotor_leads.contract_tests._plan import MAX_WALK, walk_limit, walk_queries

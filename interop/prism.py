@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from rotor_leads import spec
 
 HERE = Path(__file__).resolve().parent

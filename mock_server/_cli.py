@@ -10,9 +10,11 @@ import socket
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import orjson
+
 from rotor_leads.mock_server._serve import CONFIG_ENV
 from rotor_leads.mock_server.engine._config import (
     BODY_SECONDS,
@@ -24,7 +26,8 @@ from rotor_leads.mock_server.engine._config import (
 from rotor_leads.mock_server.engine._data import FixtureError, load_fixture_file
 from rotor_leads.mock_server.engine._keys import DEMO_KEY_NOTES, DEMO_KEYS, KeysFileError, load_keys_file
 from rotor_leads.mock_server.engine._runtime import build_store, fixtures_store, reset_state
-from rotor_leads.mock_server.engine.state import LocalState, StateError
+from rotor_leads.mock_server.engine.state import LocalState, StateError, open_state
+from rotor_leads.mock_server.engine.state._redis import shown
 from rotor_leads.mock_server.engine.store import StoreError
 
 
@@ -78,6 +81,12 @@ def _db(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path 
     if path.is_dir():
         raise click.BadParameter(f"{path} is a directory: give the path of a database file")
     return path
+
+
+def _shared_state(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise click.BadParameter(f"{value!r}: give a Redis URL, e.g. redis://127.0.0.1:6379/0")
+    return value
 
 
 def _admin_token(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -169,6 +178,14 @@ def main() -> None:
     help="Time a request body (a fixtures upload) may take to arrive in full; then 408.",
 )
 @click.option(
+    "--shared-state",
+    envvar="ROTOR_MOCK_SHARED_STATE",
+    callback=_shared_state,
+    metavar="redis://HOST:PORT/DB",
+    help="Share quotas, scenarios and data changes with other instances through this Redis"
+    " (several hosts behind one load balancer). Env ROTOR_MOCK_SHARED_STATE.",
+)
+@click.option(
     "--admin-token",
     envvar="ROTOR_MOCK_ADMIN_TOKEN",
     callback=_admin_token,
@@ -187,6 +204,7 @@ def serve(
     fail_rate: float,
     workers: int,
     body_timeout: float,
+    shared_state: str | None,
     admin_token: str | None,
 ) -> None:
     """Serve the mock on a production server (granian)."""
@@ -194,12 +212,16 @@ def serve(
     loopback = is_loopback(host)
     if not loopback and admin_token is None:
         admin_token = secrets.token_urlsafe(18)
-    # Quota counts outlive a restart beside a --db file; otherwise they live as long as the server.
-    temporary = db is None
+    # Quota counts outlive a restart beside a --db file (or in Redis); otherwise they live as long
+    # as the server.
+    temporary = db is None and shared_state is None
     try:
-        state_dir = (
-            Path(tempfile.mkdtemp(prefix="rotor-mock-")) if db is None else db.with_name(db.name + ".state")
-        )
+        if shared_state is not None:
+            state_dir = None
+        elif db is None:
+            state_dir = Path(tempfile.mkdtemp(prefix="rotor-mock-"))
+        else:
+            state_dir = db.with_name(db.name + ".state")
     except OSError as exc:
         raise click.ClickException(f"cannot create the mock's state directory: {exc.strerror}") from None
     try:
@@ -212,6 +234,7 @@ def serve(
             latency=latency,
             fail_rate=fail_rate,
             state_dir=state_dir,
+            shared_state=shared_state,
             admin_token=admin_token,
             loopback=loopback,
             body_seconds=body_timeout,
@@ -221,7 +244,7 @@ def serve(
         os.environ[CONFIG_ENV] = orjson.dumps(config.to_json()).decode()
         _run(host, port, workers)
     finally:
-        if temporary:
+        if temporary and state_dir is not None:
             shutil.rmtree(state_dir, ignore_errors=True)
 
 
@@ -238,6 +261,11 @@ def _prepare(config: MockConfig) -> None:
                     progress=lambda done: bar.update(done - bar.pos),
                     building=lambda why: click.echo(f"{config.db}: {why}; building it again.", err=True),
                 ).close()
+        if config.shared_state is not None:
+            # Instances sharing a Redis join the state as it is: a restart of one of them must
+            # not turn off a scenario or a data set that another one's admin API set.
+            open_state(None, config.shared_state).close()
+            return
         state = LocalState(config.state_dir or ".")
         try:
             state.prepare(
@@ -291,6 +319,10 @@ def _banner(config: MockConfig, host: str, port: int) -> None:
     else:
         click.echo(f"Keys: {len(config.keys)} from --keys")
         click.echo(f"Try:  curl -H \"x-api-key: $ROTOR_API_KEY\" '{url}/leads?limit=2'")
+    if config.shared_state is not None:
+        click.echo(
+            f"Shared state: {shown(config.shared_state)} (quotas, scenarios and data with other instances)"
+        )
     if config.admin_token is None:
         click.echo(f"Admin: {url}/__admin   Stop: Ctrl+C")
     else:

@@ -10,6 +10,7 @@ import httpx
 import orjson
 import respx
 from flask import Flask
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._config import MockConfig
 from rotor_leads.mock_server.web._app import create_app

@@ -6,6 +6,7 @@ import os
 from typing import Final
 
 import orjson
+
 from rotor_leads.mock_server.engine._config import MockConfig
 from rotor_leads.mock_server.web._app import create_app
 from rotor_leads.mock_server.web._rsgi import RsgiApp

@@ -38,6 +38,7 @@ def rotor_api(request: pytest.FixtureRequest) -> Iterator[RotorApi]:
     config.setdefault("leads", 60)
     # Imported here, not when pytest loads this plugin: a run that uses no rotor_api pays nothing.
     import respx
+
     from rotor_leads.mock_server._fixture import RotorApi
 
     # Requests to other hosts raise (respx's default): a test never reaches the network by accident.

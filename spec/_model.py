@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import orjson
+
 from rotor_leads.spec._parameters import Lead
 from rotor_leads.spec._query import LeadQuery
 

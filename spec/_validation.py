@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
+
 from rotor_leads.spec._document import component_schema, response_schema
 
 _FORMATS = FormatChecker()

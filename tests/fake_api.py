@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._data import generate_leads
-
 from tests.paths import locate
 
 Lead = dict[str, Any]

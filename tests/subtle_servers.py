@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import httpx
-from rotor_leads import spec
 
+from rotor_leads import spec
 from tests.fake_api import KEYS, FakeApi, leads, mutant
 
 Lead = dict[str, Any]

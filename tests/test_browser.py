@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 from flask import Flask
-from rotor_leads.mock_server import create_app
 from werkzeug.serving import make_server
+
+from rotor_leads.mock_server import create_app
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")

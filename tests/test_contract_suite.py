@@ -15,8 +15,8 @@ import httpx
 import pytest
 import respx
 from hypothesis import settings
-from rotor_leads import contract_tests, spec
 
+from rotor_leads import contract_tests, spec
 from tests.fake_api import BASE_URL, MUTANTS, VARIANTS, FakeApi, leads
 from tests.servers import dripping, free_port, serve, silent
 from tests.subtle_servers import CORRECT, SUBTLE, SUBTLE_2, data_for, rare_leads

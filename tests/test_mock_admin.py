@@ -5,6 +5,7 @@ from pathlib import Path
 import orjson
 import pytest
 from flask.testing import FlaskClient
+
 from rotor_leads.mock_server import MockConfig, create_app
 
 KEY = {"x-api-key": "demo-key"}

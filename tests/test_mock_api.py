@@ -6,6 +6,7 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
 from rotor_leads import spec
 from rotor_leads.mock_server import create_app
 from rotor_leads.mock_server.engine._data import generate_leads

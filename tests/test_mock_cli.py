@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+
 from rotor_leads.mock_server._cli import main
 
 

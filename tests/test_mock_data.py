@@ -5,6 +5,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._data import TAGS, FixtureError, generate_leads, load_fixture_file
 

@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._data import generate_leads
-
 from tests.served import Mock, command, serve, wait_until_healthy
 from tests.servers import free_port
 

@@ -17,9 +17,9 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from rotor_leads.mock_server import create_app
 from rotor_leads.mock_server.engine._data import generate_leads
-
 from tests.served import serve
 
 PATHS = [

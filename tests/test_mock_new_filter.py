@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._data import generate_leads
 from rotor_leads.mock_server.engine.store import LeadStore

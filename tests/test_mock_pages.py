@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import orjson
 from flask.testing import FlaskClient
+
 from rotor_leads import spec
 
 

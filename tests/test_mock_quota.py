@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+
 from rotor_leads.mock_server import ApiKey, MockConfig, create_app
 from rotor_leads.mock_server.engine.state import (
     LocalState,
     MemoryState,
+    RedisState,
     SharedState,
     StateError,
+    StateUnavailable,
     next_midnight,
 )
 from rotor_leads.mock_server.engine.state import _local as _state
+from tests.redis_server import redis_server
+from tests.servers import free_port
 
 LIMITS = [40, 300]
 
@@ -72,11 +79,66 @@ def test_quota__workers_of_one_server_share_the_count(tmp_path: Path) -> None:
     assert statuses == [200, 200, 200, 429, 429]
 
 
-@pytest.fixture(params=["memory", "local"])
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(params=["memory", "local", "redis"])
 def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SharedState]:
-    made = MemoryState() if request.param == "memory" else LocalState(tmp_path / "state")
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        made: SharedState = RedisState(f"{url}?prefix={tmp_path.name}")  # a namespace per test
+    elif request.param == "local":
+        made = LocalState(tmp_path / "state")
+    else:
+        made = MemoryState()
     yield made
     made.close()
+
+
+def _spend_in_redis(url: str, limit: int, count: int) -> list[int]:
+    state = RedisState(url)
+    key = ApiKey("k", daily_limit=limit)
+    now = datetime.now(UTC)
+    return [q.remaining for q in (state.spend(key, now) for _ in range(count)) if q.allowed]  # type: ignore[misc]
+
+
+def test_quota__exact_and_unique_across_processes_sharing_a_redis(redis_url: str) -> None:
+    url, limit = f"{redis_url}?prefix=processes", 300
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        granted = pool.starmap(_spend_in_redis, [(url, limit, limit)] * 4)
+    assert sorted(r for worker in granted for r in worker) == list(range(limit))
+
+
+def test_quota__redis_batches_of_an_event_loop_are_exact(redis_url: str) -> None:
+    state, key, now = (
+        RedisState(f"{redis_url}?prefix=batches"),
+        ApiKey("k", daily_limit=100),
+        datetime.now(UTC),
+    )
+
+    async def many() -> list[Any]:
+        quotas = await asyncio.gather(*(state.spend_async(key, now) for _ in range(160)))
+        await state.aclose()
+        return quotas
+
+    quotas = asyncio.run(many())
+    assert sorted(q.remaining for q in quotas if q.allowed) == list(range(100))
+    assert sum(not q.allowed for q in quotas) == 60
+    state.close()
+
+
+def test_quota__an_unreachable_redis_is_a_clear_error() -> None:
+    with pytest.raises(StateUnavailable, match=r"cannot reach the shared state at redis://127.0.0.1:\d+/0"):
+        RedisState(f"redis://127.0.0.1:{free_port()}/0")
+
+
+def test_quota__a_redis_password_is_never_shown() -> None:
+    with pytest.raises(StateUnavailable) as caught:
+        RedisState(f"redis://user:s3cret-pass@127.0.0.1:{free_port()}/0")
+    assert "s3cret-pass" not in str(caught.value) and "***" in str(caught.value)
 
 
 def test_quota__resets_on_a_new_utc_day(state: SharedState) -> None:

@@ -8,6 +8,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._data import STAGES, TAGS, generate_leads
 from rotor_leads.mock_server.engine.store import LeadStore, StoreError, open_or_build

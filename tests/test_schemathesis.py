@@ -10,9 +10,10 @@ import orjson
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.generation import GenerationMode
+
 from rotor_leads import spec
 from rotor_leads.mock_server import create_app
-from schemathesis.generation import GenerationMode
 
 EXAMPLES_PER_MODE = 1100  # over 2,000 generated requests in all
 

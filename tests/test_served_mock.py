@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from rotor_leads import contract_tests
 
 pytest_plugins = ["pytester"]

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
-from rotor_leads import spec
 
+from rotor_leads import spec
 from tests.reference import page_bodies
 
 

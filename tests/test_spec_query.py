@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from rotor_leads import spec
 
 

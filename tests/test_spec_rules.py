@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from rotor_leads import spec
 
+from rotor_leads import spec
 from tests.reference import PAGE
 
 

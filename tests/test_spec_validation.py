@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rotor_leads import spec
 
+from rotor_leads import spec
 from tests.paths import locate
 from tests.reference import page_bodies
 

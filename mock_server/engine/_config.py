@@ -23,7 +23,8 @@ class MockConfig:
     """How a mock behaves.
 
     ``state_dir`` is the directory whose files the workers share (quota counts, the data set in
-    force, the scenario); ``None`` keeps that state in this process. ``db`` keeps the seeded
+    force, the scenario); ``shared_state``, a Redis URL, shares it between instances on several
+    hosts instead; with neither, that state is kept in this process. ``db`` keeps the seeded
     data set in a file so a large one is built once. ``latency`` is a (min, max) range of
     milliseconds added to every ``/leads`` answer; ``fail_rate`` the share of answers turned
     into a 500 (seeded). ``admin_token``, when set, is required by every admin request;
@@ -39,6 +40,7 @@ class MockConfig:
     latency: tuple[int, int] | None = None
     fail_rate: float = 0.0
     state_dir: Path | None = None
+    shared_state: str | None = None  # redis://HOST:PORT/DB: the state of instances on several hosts
     cors: bool = True
     log_size: int = 200
     admin_token: str | None = None

@@ -13,6 +13,7 @@ from typing import Any, Final
 import orjson
 from faker import Faker
 from jsonschema import Draft202012Validator, FormatChecker
+
 from rotor_leads import spec
 
 STAGES: Final = ("new", "contacted", "qualified", "proposal", "negotiation", "won", "lost")

@@ -6,13 +6,14 @@ import functools
 import logging
 import random
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
 from rotor_leads.mock_server.engine._config import MockConfig
 from rotor_leads.mock_server.engine._data import generate_leads, load_fixture_file, validate_leads
-from rotor_leads.mock_server.engine.state import SharedState, open_state
+from rotor_leads.mock_server.engine.state import SharedState, StateUnavailable, open_state
 from rotor_leads.mock_server.engine.store import LeadStore, Progress, open_or_build
 
 #: Settings in the shared state. ``epoch`` says what every worker must follow: the generation
@@ -64,7 +65,7 @@ class Runtime:
 
     def __init__(self, config: MockConfig) -> None:
         self.config = config
-        self.state = open_state(config.state_dir)
+        self.state = open_state(config.state_dir, config.shared_state)
         limited = [k.key for k in config.keys.values() if k.daily_limit is not None and not k.exhausted]
         prepare = getattr(self.state, "prepare", None)
         if prepare is not None:
@@ -78,6 +79,7 @@ class Runtime:
         self._sync_lock = threading.Lock()
         self._data: int | None = None
         self._version: int | None = None
+        self._retry_at = 0.0  # after the shared state could not be read: when to try again
         self.scenario: int | None = None
         self.store: LeadStore
         self.data_source = "seeded"
@@ -86,7 +88,7 @@ class Runtime:
     @property
     def behind(self) -> bool:
         """Whether another worker (or an admin call) changed the shared state since :meth:`sync`."""
-        return self.state.version != self._version
+        return self.state.version != self._version and time.monotonic() >= self._retry_at
 
     def sync(self, *, wait: bool = False) -> None:
         """Catch up with changes another worker (or an admin call) made to the shared state.
@@ -97,7 +99,7 @@ class Runtime:
         the state as it was, unless ``wait``.
         """
         version = self.state.version
-        if version == self._version:
+        if version == self._version or (not wait and time.monotonic() < self._retry_at):
             return
         if not self._sync_lock.acquire(blocking=wait):
             return
@@ -108,6 +110,14 @@ class Runtime:
                 self._load_data()
             self.scenario = epoch["scenario"]
             self._data, self._version = epoch["data"], version
+        except StateUnavailable as exc:
+            # Serve on with the settings last read (a key without a limit needs nothing more);
+            # read them again in a second.
+            if wait:
+                raise
+            if time.monotonic() >= self._retry_at + 5:
+                self.logger.warning("%s; answering with the settings last read", exc)
+            self._retry_at = time.monotonic() + 1.0
         finally:
             self._sync_lock.release()
 

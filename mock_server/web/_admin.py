@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from flask import Blueprint, Response, request
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._data import FixtureError
 from rotor_leads.mock_server.engine._keys import mask

@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import Any, Final
 
 from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._config import MockConfig
 from rotor_leads.mock_server.engine._runtime import Runtime
-from rotor_leads.mock_server.engine.state import StateError
+from rotor_leads.mock_server.engine.state import StateError, StateUnavailable
 from rotor_leads.mock_server.web._admin import admin
 from rotor_leads.mock_server.web._context import EXTENSION, json_response, runtime
 from rotor_leads.mock_server.web._errors import METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
-from rotor_leads.mock_server.web._leads import CORS_HEADERS, LeadsEndpoint
+from rotor_leads.mock_server.web._leads import CORS_HEADERS, LeadsEndpoint, unavailable
 from rotor_leads.mock_server.web._pages import pages
-from werkzeug.exceptions import HTTPException
 
 
 def _render_error(error: ApiError) -> Response:
@@ -45,6 +46,8 @@ NO_ROOM: Final = spec.ErrorSpec(
 
 def _render_state_error(error: StateError) -> Response:
     runtime().logger.error("%s", error)
+    if isinstance(error, StateUnavailable):
+        return _render_error(unavailable(error))
     return _render_error(ApiError(NO_ROOM, detail=str(error).replace("{", "(").replace("}", ")")))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Final
 
 from flask import Response, current_app
+
 from rotor_leads.mock_server.engine._runtime import Runtime
 from rotor_leads.mock_server.web._errors import JSON
 

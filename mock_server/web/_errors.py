@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any, Final
 
 import orjson
+
 from rotor_leads import spec
 
 JSON: Final = "application/json"

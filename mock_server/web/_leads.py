@@ -19,6 +19,7 @@ from rotor_leads import spec
 from rotor_leads.mock_server.engine._config import MAX_DELAY_MS
 from rotor_leads.mock_server.engine._keys import ApiKey, mask
 from rotor_leads.mock_server.engine._runtime import Runtime
+from rotor_leads.mock_server.engine.state import Quota, StateUnavailable
 from rotor_leads.mock_server.web._errors import (
     JSON,
     METHOD_NOT_ALLOWED,
@@ -46,6 +47,12 @@ CORS_HEADERS: Final = {
     ),
     "Access-Control-Max-Age": "600",
 }
+STATE_UNAVAILABLE: Final = spec.ErrorSpec(
+    503,
+    "SHARED_STATE_UNAVAILABLE",
+    "The mock cannot reach its shared state; try again shortly.",
+    "schema.shape",
+)
 _PREFER_ITEM: Final = re.compile(r"\s*([a-z]+)\s*=\s*([^,;\s]*)\s*")
 _DIGITS: Final = re.compile(r"[0-9]{1,6}")  # ASCII digits only: str.isdigit() accepts '²'
 _KEY_ENV: Final = "HTTP_" + spec.API_KEY_HEADER.upper().replace("-", "_")
@@ -109,18 +116,20 @@ def prepare(rt: Runtime, request: LeadsRequest) -> tuple[int | None, float]:
     return code, delay / 1000
 
 
-def decide(rt: Runtime, request: LeadsRequest, code: int | None) -> tuple[dict[str, str], spec.LeadQuery]:
-    """The second step, after the wait: scenario, key, quota, parameters. Returns the headers
-    and the query to answer. Raises :class:`ApiError`."""
+def authorize(rt: Runtime, request: LeadsRequest, code: int | None) -> ApiKey:
+    """The second step, after the wait: the scenario, then the key. Raises :class:`ApiError`."""
     scenario = code or rt.scenario
     if scenario is not None and scenario != 200:
         headers = {"Retry-After": "60"} if scenario == 429 else None
         raise ApiError(SCENARIO_ERRORS[scenario], headers=headers, limit=spec.DAILY_REQUEST_LIMIT)
     if rt.config.fail_rate and rt.rng.random() < rt.config.fail_rate:
         raise ApiError(spec.ERRORS["INTERNAL_ERROR"])
-    key = _authenticate(rt, request.key)
-    now = datetime.now(UTC)
-    quota = rt.state.spend(key, now)
+    return _authenticate(rt, request.key)
+
+
+def admit(request: LeadsRequest, quota: Quota, now: datetime) -> tuple[dict[str, str], spec.LeadQuery]:
+    """The last step, once the request is counted: the quota's verdict, then the parameters.
+    Returns the headers and the query to answer. Raises :class:`ApiError`."""
     headers = quota.headers(now)
     if not quota.allowed:
         raise ApiError(spec.ERRORS["RATE_LIMIT_EXCEEDED"], headers=headers, limit=quota.limit)
@@ -129,6 +138,11 @@ def decide(rt: Runtime, request: LeadsRequest, code: int | None) -> tuple[dict[s
     except spec.ParameterError as exc:
         raise validation_error(str(exc), headers=headers) from None
     return headers, query
+
+
+def unavailable(error: StateUnavailable) -> ApiError:
+    """The answer when the shared state cannot be reached: 503, saying so."""
+    return ApiError(STATE_UNAVAILABLE, headers={"Retry-After": "5"})
 
 
 def log_entry(rt: Runtime, request: LeadsRequest, path: str, status: int, started: float) -> None:
@@ -176,10 +190,15 @@ class LeadsEndpoint:
             code, delay = prepare(rt, request)
             if delay:
                 time.sleep(delay)
-            headers, query = decide(rt, request, code)
+            key = authorize(rt, request, code)
+            now = datetime.now(UTC)
+            headers, query = admit(request, rt.state.spend(key, now), now)
             status, body = 200, rt.store.page(query)
         except ApiError as error:
             status, headers, body = error.status, error.headers, error.render()
+        except StateUnavailable as exc:
+            refusal = unavailable(exc)
+            status, headers, body = refusal.status, refusal.headers, refusal.render()
         except Exception:  # never a traceback to the client: the documented 500
             failure = crash(rt, path)
             status, headers, body = failure.status, failure.headers, failure.render()

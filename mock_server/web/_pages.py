@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, render_template, request, send_from_directory
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._keys import DEMO_KEYS
 from rotor_leads.mock_server.web._context import json_response, runtime

@@ -16,20 +16,25 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from flask import Flask
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._runtime import Runtime
+from rotor_leads.mock_server.engine.state import StateUnavailable
 from rotor_leads.mock_server.web._errors import JSON, ApiError
 from rotor_leads.mock_server.web._leads import (
     CORS_HEADERS,
     PATHS,
     LeadsRequest,
+    admit,
+    authorize,
     crash,
-    decide,
     log_entry,
     prepare,
+    unavailable,
 )
 
 #: Threads per worker for Flask routes and for pages not cached.
@@ -84,7 +89,9 @@ class RsgiApp:
             code, delay = prepare(rt, request)
             if delay:
                 await asyncio.sleep(delay)
-            headers, query = decide(rt, request, code)
+            key = authorize(rt, request, code)
+            now = datetime.now(UTC)
+            headers, query = admit(request, await rt.state.spend_async(key, now), now)
             store = rt.store
             body = store.cached(query)
             if body is None:
@@ -92,6 +99,9 @@ class RsgiApp:
             status = 200
         except ApiError as error:
             status, headers, body = error.status, error.headers, error.render()
+        except StateUnavailable as exc:
+            refusal = unavailable(exc)
+            status, headers, body = refusal.status, refusal.headers, refusal.render()
         except Exception:
             failure = crash(rt, scope.path)
             status, headers, body = failure.status, failure.headers, failure.render()

@@ -2,7 +2,8 @@
 server-wide scenario. One small interface, :class:`SharedState`, with a backend per reach:
 
 * :class:`MemoryState` — one process (``create_app()``, tests, the ``rotor_api`` fixture);
-* :class:`LocalState` — the worker processes of one host (``rotor-mock serve --workers N``).
+* :class:`LocalState` — the worker processes of one host (``rotor-mock serve --workers N``);
+* :class:`RedisState` — instances on several hosts (``--shared-state redis://HOST:PORT/DB``).
 
 A backend is chosen once, at start-up (:func:`open_state`).
 """
@@ -14,11 +15,25 @@ from pathlib import Path
 from rotor_leads.mock_server.engine.state._base import Quota, SharedState, StateError, next_midnight
 from rotor_leads.mock_server.engine.state._local import LocalState
 from rotor_leads.mock_server.engine.state._memory import MemoryState
+from rotor_leads.mock_server.engine.state._redis import RedisState, StateUnavailable
 
 
-def open_state(root: str | Path | None) -> SharedState:
-    """The backend for a mock: :class:`LocalState` in ``root``, or :class:`MemoryState`."""
+def open_state(root: str | Path | None, url: str | None = None) -> SharedState:
+    """The backend for a mock: :class:`RedisState` at ``url``, :class:`LocalState` in ``root``,
+    or :class:`MemoryState`. Raises :class:`StateError` if it cannot be opened."""
+    if url is not None:
+        return RedisState(url)
     return MemoryState() if root is None else LocalState(root)
 
 
-__all__ = ["LocalState", "MemoryState", "Quota", "SharedState", "StateError", "next_midnight", "open_state"]
+__all__ = [
+    "LocalState",
+    "MemoryState",
+    "Quota",
+    "RedisState",
+    "SharedState",
+    "StateError",
+    "StateUnavailable",
+    "next_midnight",
+    "open_state",
+]

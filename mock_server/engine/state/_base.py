@@ -119,6 +119,10 @@ class SharedState(ABC):
             return Quota(True, limit, limit - used, day)
         return Quota(False, limit, 0, day)
 
+    async def spend_async(self, key: ApiKey, now: datetime) -> Quota:
+        """:meth:`spend`, awaited on an event loop (a backend across hosts may batch there)."""
+        return self.spend(key, now)
+
     def used_today(self, keys: Iterable[ApiKey], now: datetime) -> dict[str, int]:
         """Requests allowed today, per key with a limit."""
         day = now.toordinal()

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import orjson
 import portalocker
+
 from rotor_leads.mock_server.engine.state._base import SharedState, StateError
 
 COUNT_BITS: Final = 36  # a counter word: stamp << COUNT_BITS | count (as in _tally.c)

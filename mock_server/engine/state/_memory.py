@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+
 from rotor_leads.mock_server.engine.state._base import SharedState
 
 

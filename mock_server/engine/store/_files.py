@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import orjson
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine.store._loading import Progress
 from rotor_leads.mock_server.engine.store._schema import SCHEMA_VERSION

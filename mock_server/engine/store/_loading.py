@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
 import orjson
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine.store._filters import (
     CODE_BITS,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
 from rotor_leads import spec
 from rotor_leads.mock_server.engine.store import _answering, _loading
 from rotor_leads.mock_server.engine.store._cache import Counts, PageCache
