@@ -5,242 +5,36 @@
 Everything listens on 127.0.0.1 and every load is bounded in time. Throughput comes from wrk
 (-t2 -c32), servers alternated round by round, medians reported; the cost of quota accounting
 from wrk runs that switch between an unlimited and a limited key every 200 ms (and between the
-unlimited key and itself, for the noise); latencies of distinct (cache-missing) queries from 4
-concurrent Python clients.
+unlimited key and itself, for the noise), on every backend of the shared state; latencies of
+distinct (cache-missing) queries from 4 concurrent Python clients.
+
+The jobs live beside: _processes (servers), _wrk (load), _wiremock (the peer), _quota, _latency.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from _latency import needles_from, report_latency
+from _processes import free_port, rss_mb, serving
+from _quota import UNLIMITED, quota_costs, report_quota
+from _wiremock import wiremock_jar, wiremock_root
+from _wrk import WrkResult, wrk
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 VENV_BIN = Path(sys.executable).parent
-UNLIMITED, LIMITED = "bench-unlimited", "bench-limited"
-STARTUP_SECONDS = 600  # a first start on a million leads builds the database
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], *, timeout: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        try:
-            httpx.get(url, timeout=1)
-            return time.monotonic() - started
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
-
-
-@contextmanager
-def serving(
-    cmd: list[str], probe: str, *, env: dict[str, str] | None = None, log: Path
-) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            cmd,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-            start_new_session=True,
-        )
-        try:
-            yield process, wait_until_up(probe, process, timeout=STARTUP_SECONDS)
-        finally:
-            # The whole process group: a worker still starting when its server stops can outlive it.
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-            time.sleep(0.5)
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-
-
-def rss_mb(pid: int) -> list[float]:
-    """Resident memory of ``pid`` and its descendants, in MB, one number per process."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    out, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    out.append(int(line.split()[1]) / 1024)
-        except OSError:
-            continue
-    return out
-
-
-@dataclass
-class WrkResult:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
-    if not match:
-        raise ValueError(f"cannot read wrk latency {text!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def _run_wrk(
-    url: str, *options: str, duration: int, connections: int = 32, env: dict[str, str] | None = None
-) -> str:
-    """What ``wrk -t2`` printed for a run of ``duration`` seconds (bounded: a hung wrk fails)."""
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", *options, url]
-    return subprocess.run(
-        cmd, capture_output=True, text=True, check=True, env=env, timeout=duration + 30
-    ).stdout
-
-
-def wrk(url: str, *, key: str | None, duration: int, connections: int = 32) -> WrkResult:
-    header = ["-H", f"x-api-key: {key}"] if key else []
-    text = _run_wrk(url, "--latency", *header, duration=duration, connections=connections)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", text).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", text).group(1))  # type: ignore[union-attr]
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    return WrkResult(rps, p50, p99, int(bad.group(1)) if bad else 0)
-
-
-def wiremock_jar() -> Path:
-    jars = sorted((CACHE / "node_modules" / "wiremock" / "build").glob("wiremock-standalone-*.jar"))
-    if not jars:
-        raise SystemExit("WireMock is not installed: run bench/setup.sh (make bench does)")
-    return jars[-1]
-
-
-def wiremock_root(bodies: dict[str, bytes]) -> Path:
-    root = Path(tempfile.mkdtemp(prefix="wiremock-"))
-    (root / "mappings").mkdir()
-    (root / "__files").mkdir()
-    for name, body in bodies.items():
-        (root / "__files" / f"{name}.json").write_bytes(body)
-        query = {"limit": {"equalTo": "1000"}} if name == "page1000" else {"limit": {"absent": True}}
-        mapping = {
-            "request": {"method": "GET", "urlPath": "/leads", "queryParameters": query},
-            "response": {
-                "status": 200,
-                "bodyFileName": f"{name}.json",
-                "headers": {"Content-Type": "application/json"},
-            },
-        }
-        (root / "mappings" / f"{name}.json").write_text(json.dumps(mapping))
-    return root
-
-
-# -- latency of distinct queries at 4 concurrent clients --------------------------------------
-
-
-def latency_shapes(rng: random.Random, size: int, needles: list[str]) -> dict[str, Callable[[], str]]:
-    pages = max(1, size // 50)
-
-    def page(limit: int = 50) -> int:
-        return rng.randint(1, max(1, size // limit))
-
-    return {
-        "default page": lambda: f"page={page()}",
-        "deep page": lambda: f"page={rng.randint(max(1, pages * 9 // 10), pages)}",
-        "limit 1000": lambda: f"limit=1000&page={page(1000)}",
-        "archived=true": lambda: f"archived=true&page={page()}",
-        "stage": lambda: f"stage={rng.choice(['won', 'lost', 'new', 'proposal'])}&page={rng.randint(1, 50)}",
-        "tags (one)": lambda: (
-            f"tags={rng.choice(['vip', 'solar', 'hvac', 'referral'])}&page={rng.randint(1, 50)}"
-        ),
-        "tags (three)": lambda: (
-            f"tags=vip,solar,{rng.choice(['hvac', 'roofing', 'repeat'])}&page={rng.randint(1, 50)}"
-        ),
-        "search (3+ chars)": lambda: f"search={rng.choice(needles)}",
-        "combined": lambda: (
-            f"stage={rng.choice(['won', 'new'])}&tags=vip,solar&search={rng.choice(needles)}&archived=true"
-        ),
-    }
-
-
-def needles_from(base: str, key: str, rng: random.Random) -> list[str]:
-    names = [
-        lead["name"]
-        for lead in httpx.get(f"{base}/leads?limit=1000", headers={"x-api-key": key}, timeout=30).json()[
-            "data"
-        ]
-    ]
-    out = []
-    for name in names:
-        length = rng.randint(3, 6)
-        if len(name) >= length:
-            start = rng.randint(0, len(name) - length)
-            needle = name[start : start + length]
-            if needle.strip() == needle and " " not in needle:
-                out.append(needle)
-    return out
-
-
-def measure_latency(
-    base: str, make: Callable[[], str], *, requests: int, clients: int = 4
-) -> tuple[float, ...]:
-    urls = [f"{base}/leads?{make()}" for _ in range(requests)]
-    times: list[float] = []
-    lock = threading.Lock()
-
-    def worker(chunk: list[str]) -> None:
-        with httpx.Client(headers={"x-api-key": UNLIMITED}, timeout=30) as client:
-            for url in chunk:
-                started = time.perf_counter()
-                response = client.get(url)
-                elapsed = (time.perf_counter() - started) * 1000
-                if response.status_code != 200:
-                    raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
-                with lock:
-                    times.append(elapsed)
-
-    threads = [threading.Thread(target=worker, args=(urls[i::clients],)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.99) - 1], times[-1]
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -349,9 +143,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 for name, (url, key) in runs.items():
                     results[name].append(wrk(url, key=key, duration=args.duration))
-            quota = quota_costs(
-                mock_command(free_port()), rounds=args.quota_rounds, duration=args.quota_duration, logs=logs
-            )
+            quota = quota_by_backend(mock_command, args, logs)
             memory = {"mock": rss_mb(mock_proc.pid), "WireMock": rss_mb(wm_proc.pid)}
         report_throughput(results)
         report_quota(quota, duration=args.quota_duration)
@@ -365,6 +157,52 @@ def main() -> None:
             f"{', '.join(f'{m:.0f}' for m in rss_mb(mock_proc.pid))}"
         )
     print(f"\nlogs: {logs}")
+
+
+def quota_by_backend(
+    mock_command: Callable[[int], list[str]], args: argparse.Namespace, logs: Path
+) -> dict[str, dict[str, list[float]]]:
+    """The quota cost on each backend: the files of one host, with the C counter and without it
+    (what an install without a C compiler gets), and a Redis shared by several hosts."""
+    out: dict[str, dict[str, list[float]]] = {}
+    rounds, duration = args.quota_rounds, args.quota_duration
+    out["host (files, C counter)"] = quota_costs(
+        lambda i: mock_command(free_port()), rounds=rounds, duration=duration, logs=logs, name="local"
+    )
+    out["host (files, pure Python)"] = quota_costs(
+        lambda i: mock_command(free_port()),
+        rounds=rounds,
+        duration=duration,
+        logs=logs,
+        name="python",
+        env={"ROTOR_MOCK_PURE_PYTHON": "1"},
+    )
+    with redis(logs) as url:
+        out["Redis (several hosts)"] = quota_costs(
+            lambda i: [*mock_command(free_port()), "--shared-state", f"{url}?prefix=round-{i}"],
+            rounds=rounds,
+            duration=duration,
+            logs=logs,
+            name="redis",
+        )
+    return out
+
+
+@contextmanager
+def redis(logs: Path) -> Iterator[str]:
+    port = free_port()
+    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    with serving(cmd, "", log=logs / "redis.log", probe=lambda: _redis_up(port)):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+def _redis_up(port: int) -> bool:
+    import redis as client
+
+    try:
+        return bool(client.Redis(port=port, socket_connect_timeout=1).ping())
+    except client.RedisError:
+        return False
 
 
 def _median(values: list[WrkResult], attr: str) -> float:
@@ -385,63 +223,6 @@ def report_throughput(results: dict[str, list[WrkResult]]) -> None:
             f"| {name} | {rps:,.0f} | {_median(values, 'p50_ms'):.2f} | {_median(values, 'p99_ms'):.2f} | "
             f"{rps / wm:.2f} | {versus_ceiling} | {sum(v.errors for v in values)} |"
         )
-
-
-def alternating(url: str, key_a: str, key_b: str, *, duration: int) -> tuple[int, int]:
-    """Requests answered for ``key_a`` and for ``key_b`` in one wrk run that switches every
-    connection from one key to the other every 200 ms (``bench/alternate.lua``), over the same
-    number of complete phases of each."""
-    env = {**os.environ, "KEY_A": key_a, "KEY_B": key_b, "PHASE_MS": "200"}
-    text = _run_wrk(url, "-s", str(HERE / "alternate.lua"), duration=duration, env=env)
-    match = re.search(r"PHASES (\d+) (\d+) (\d+)", text)
-    if match is None or int(match.group(3)) < 2:
-        raise RuntimeError(f"wrk with alternate.lua printed no complete phases:\n{text}")
-    return int(match.group(1)), int(match.group(2))
-
-
-def quota_costs(mock_cmd: list[str], *, rounds: int, duration: int, logs: Path) -> dict[str, list[float]]:
-    """What the limited key costs against the unlimited one, in ``rounds`` rounds of two
-    alternating runs: the unlimited key against itself (the noise), and against the limited
-    key (the cost), in turns first, each key in turns in the even phases. Each round has a
-    mock of its own (``mock_cmd``), freshly started: how one start happens to lay out its
-    memory moves the cost by several points, and would weigh on every round alike."""
-    base = f"http://127.0.0.1:{mock_cmd[mock_cmd.index('--port') + 1]}"
-    costs: dict[str, list[float]] = {"noise": [], "cost": []}
-    for i in range(rounds):
-        with serving(mock_cmd, f"{base}/__admin/health", log=logs / f"quota-{i}.log"):
-            wrk(f"{base}/leads", key=UNLIMITED, duration=1)  # warm the page caches
-            runs = [("noise", UNLIMITED), ("cost", LIMITED)]
-            for name, other in runs[i % 2 :] + runs[: i % 2]:
-                if i % 2:
-                    theirs, ours = alternating(f"{base}/leads", other, UNLIMITED, duration=duration)
-                else:
-                    ours, theirs = alternating(f"{base}/leads", UNLIMITED, other, duration=duration)
-                costs[name].append(100 * (1 - theirs / ours))
-    return costs
-
-
-def _spread(costs: list[float]) -> str:
-    q1, median, q3 = statistics.quantiles(costs, n=4) if len(costs) > 1 else costs * 3
-    return f"median {median:.1f}%, quartiles {q1:.1f}% to {q3:.1f}%"
-
-
-def report_quota(costs: dict[str, list[float]], *, duration: int) -> None:
-    print(
-        f"\nQuota accounting: throughput lost by the key with a daily limit against the unlimited key,"
-        f" {len(costs['cost'])} rounds (each on a fresh start of the mock) of {duration} s wrk runs of"
-        f" the default page that switch keys every 200 ms: {_spread(costs['cost'])}. The unlimited key"
-        f" against itself (the noise): {_spread(costs['noise'])}."
-    )
-
-
-def report_latency(base: str, size: int, needles: list[str], requests: int) -> None:
-    print(f"Distinct queries (mostly cache misses), 4 concurrent clients, {requests} requests per shape:\n")
-    print("| query shape | p50 ms | p99 ms | max ms |")
-    print("|---|---|---|---|")
-    rng = random.Random(11)
-    for name, make in latency_shapes(rng, size, needles).items():
-        p50, p99, worst = measure_latency(base, make, requests=requests)
-        print(f"| {name} | {p50:.1f} | {p99:.1f} | {worst:.1f} |")
 
 
 if __name__ == "__main__":

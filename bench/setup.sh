@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the benchmark needs besides the project: wrk and Java (Debian packages) and
+# Installs what the benchmark needs besides the project: wrk, Java and redis-server (Debian packages) and
 # WireMock (the npm package `wiremock`, which bundles its jar). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -7,6 +7,7 @@ need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v java >/dev/null || need+=(default-jre-headless)
 command -v npm >/dev/null || need+=(npm)
+command -v redis-server >/dev/null || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi

@@ -14,21 +14,24 @@ from pathlib import Path
 from typing import Any, Final
 
 import orjson
-import portalocker
 
+from rotor_leads.mock_server.engine.state import _filelock
 from rotor_leads.mock_server.engine.state._base import SharedState, StateError
 
 COUNT_BITS: Final = 36  # a counter word: stamp << COUNT_BITS | count (as in _tally.c)
 COUNT_MASK: Final = (1 << COUNT_BITS) - 1
 _RESET_BITS: Final = 8
 
-#: The optional C accelerator (mock_server/_tally.c): one atomic add, no lock; ``None`` where
-#: the package was installed without a C compiler.
+#: The optional C accelerator (engine/state/_tally.c): one atomic add, no lock; ``None`` where the
+#: package was installed without a C compiler, or with ROTOR_MOCK_PURE_PYTHON=1 (to measure what
+#: such an install gets, as ``make bench`` does).
 accelerated_add: Callable[[memoryview, int, int, int], int] | None
 try:
+    if os.environ.get("ROTOR_MOCK_PURE_PYTHON"):
+        raise ImportError("ROTOR_MOCK_PURE_PYTHON is set")
     from rotor_leads.mock_server.engine.state import _tally
 
-    assert _tally.COUNT_BITS == COUNT_BITS, "mock_server/_tally.c and _state.py disagree"
+    assert _tally.COUNT_BITS == COUNT_BITS, "engine/state/_tally.c and _local.py disagree"
     accelerated_add = _tally.add
 except ImportError:
     accelerated_add = None
@@ -99,14 +102,14 @@ class LocalState(SharedState):
         def __enter__(self) -> None:
             self.state._thread_lock.acquire()
             try:
-                portalocker.lock(self.state._lock_file, portalocker.LOCK_EX)
+                _filelock.lock(self.state._lock_file)
             except BaseException:
                 self.state._thread_lock.release()
                 raise
 
         def __exit__(self, *exc: object) -> None:
             try:
-                portalocker.unlock(self.state._lock_file)
+                _filelock.unlock(self.state._lock_file)
             finally:
                 self.state._thread_lock.release()
 

@@ -1,0 +1,33 @@
+"""An exclusive lock on an open file, shared by every process that opens it: ``flock`` where the
+OS has it (Linux, macOS), ``LockFileEx`` through ``msvcrt`` on Windows.
+
+The quota counter without its C accelerator takes this lock on every request. portalocker,
+which wraps the same calls, validates its arguments and resolves its locker on each call: 7.7 us
+per lock and unlock here, against 0.6 us for the calls themselves (a 30% quota cost in
+``make bench`` against about 10%).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, Any
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows
+    import msvcrt
+
+    def lock(file: IO[Any]) -> None:
+        file.seek(0)
+        msvcrt.locking(file.fileno(), msvcrt.LK_LOCK, 1)  # retries for 10 s, then raises OSError
+
+    def unlock(file: IO[Any]) -> None:
+        file.seek(0)
+        msvcrt.locking(file.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def lock(file: IO[Any]) -> None:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX)
+
+    def unlock(file: IO[Any]) -> None:
+        fcntl.flock(file.fileno(), fcntl.LOCK_UN)
