@@ -72,3 +72,20 @@ def test_fixture_file__missing(tmp_path: Path) -> None:
 def test_fixture_file__valid(tmp_path: Path) -> None:
     leads = [{"id": "a", "created_at": "2026-01-01T00:00:00Z", "archived_at": None}]
     assert load_fixture_file(_write(tmp_path, orjson.dumps(leads))) == leads
+
+
+def test_generate__places_belong_together_and_phones_are_valid() -> None:
+    import re
+
+    import phonenumbers
+    import zipcodes
+
+    leads = list(generate_leads(400, seed=3))
+    for lead in leads[:120]:
+        (record,) = zipcodes.matching(lead["property_zip"])
+        assert (record["city"], record["state"]) == (lead["property_city"], lead["property_state"])
+        assert lead["location"] == [round(float(record["lat"]), 5), round(float(record["long"]), 5)]
+        assert re.fullmatch(r"\+1 [2-9]\d\d-[2-9]\d\d-\d{4}", lead["phone"]), lead["phone"]
+        assert lead["phone"][3:6] in record["area_codes"]
+        assert phonenumbers.is_valid_number(phonenumbers.parse(lead["phone"]))
+    assert len({lead["property_state"] for lead in leads}) >= 20

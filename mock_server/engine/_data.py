@@ -5,12 +5,15 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
 import orjson
+import phonenumbers
+import zipcodes
 from faker import Faker
 from jsonschema import Draft202012Validator, FormatChecker
 
@@ -46,27 +49,91 @@ def _timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@dataclass(frozen=True)
+class Place:
+    """A US ZIP code and what belongs with it (the zipcodes package's data set), and exchanges
+    of one of its area codes that make valid phone numbers (checked with phonenumbers)."""
+
+    city: str
+    state: str
+    zip_code: str
+    latitude: float
+    longitude: float
+    exchanges: tuple[str, ...]  # "415-386": area code and exchange
+
+    def phone(self, rng: random.Random) -> str:
+        """A North American number of this place, in one format: ``+1 415-386-0123``."""
+        return f"+1 {rng.choice(self.exchanges)}-{rng.randint(0, 9999):04d}"
+
+
+def _exchanges(area_codes: list[str], rng: random.Random) -> tuple[str, ...]:
+    found: list[str] = []
+    for _ in range(40):
+        if len(found) == 4:
+            break
+        area = rng.choice(area_codes)
+        exchange = f"{rng.randint(2, 9)}{rng.randint(0, 9)}{rng.randint(0, 9)}"
+        if exchange[1:] == "11" or exchange == "555":  # N11 service codes; 555 is for fiction
+            continue
+        number = phonenumbers.parse(f"+1{area}{exchange}0123")
+        if phonenumbers.is_valid_number(number):
+            found.append(f"{area}-{exchange}")
+    return tuple(found)
+
+
+@cache
+def _all_places() -> tuple[dict[str, Any], ...]:
+    # Standard, active ZIP codes with coordinates and area codes, in ZIP order (deterministic).
+    return tuple(
+        sorted(
+            (
+                z
+                for z in zipcodes.list_all()  # type: ignore[no-untyped-call]
+                if z.get("active")
+                and z.get("zip_code_type") == "STANDARD"
+                and z.get("area_codes")
+                and z.get("lat")
+            ),
+            key=lambda z: str(z["zip_code"]),
+        )
+    )
+
+
 @cache
 def _pools(seed: int) -> dict[str, list[Any]]:
     # Faker is slow per call; draw pools once and combine them, so a million leads stay cheap.
     fake = Faker("en_US")
     fake.seed_instance(seed)
+    rng = random.Random(seed)
+    places = []
+    for record in rng.sample(_all_places(), _POOL // 2):
+        exchanges = _exchanges(list(record["area_codes"]), rng)
+        if exchanges:
+            places.append(
+                Place(
+                    record["city"],
+                    record["state"],
+                    record["zip_code"],
+                    round(float(record["lat"]), 5),
+                    round(float(record["long"]), 5),
+                    exchanges,
+                )
+            )
     return {
         "first": [fake.first_name() for _ in range(_POOL)],
         "last": [fake.last_name() for _ in range(_POOL)],
         "domain": [fake.free_email_domain() for _ in range(8)] + [fake.domain_name() for _ in range(24)],
         "street": [fake.street_address() for _ in range(_POOL)],
         "street2": [fake.secondary_address() for _ in range(_POOL // 4)],
-        "place": [fake.local_latlng(country_code="US") for _ in range(_POOL // 2)],
-        "zip": [fake.zipcode() for _ in range(_POOL)],
-        "phone": [fake.numerify("###-###-####") for _ in range(_POOL * 4)],
+        "place": places,
         "note": [fake.sentence(nb_words=10) for _ in range(_POOL // 2)],
     }
 
 
 def generate_leads(count: int, *, seed: int) -> Iterator[dict[str, Any]]:
-    """``count`` realistic leads, the same for the same ``seed``: Faker names, emails, US phone
-    numbers and addresses with coordinates, pipeline stages, a few tags each, about 15%
+    """``count`` realistic leads, the same for the same ``seed``: Faker names and emails; a US
+    place per lead whose city, state, ZIP code and coordinates belong together, with a valid
+    phone number of one of its area codes; pipeline stages, a few tags each, about 15%
     archived, creation dates over nine months with some exact ties.
     """
     pools = _pools(seed)
@@ -77,7 +144,7 @@ def generate_leads(count: int, *, seed: int) -> Iterator[dict[str, Any]]:
             created -= timedelta(seconds=rng.randint(1, max(2, 2 * SPAN_SECONDS // max(count, 1))))
             created -= timedelta(milliseconds=rng.randint(0, 999))
         first, last = rng.choice(pools["first"]), rng.choice(pools["last"])
-        lat, lng, city, _, tz = rng.choice(pools["place"])
+        place: Place = rng.choice(pools["place"])
         archived = rng.random() < ARCHIVED_SHARE
         follow_up = created + timedelta(days=rng.randint(1, 45)) if rng.random() < 0.6 else None
         yield {
@@ -89,36 +156,23 @@ def generate_leads(count: int, *, seed: int) -> Iterator[dict[str, Any]]:
             "email": f"{first}.{last}{rng.randint(1, 99)}@{rng.choice(pools['domain'])}".lower(),
             "follow_up_date": _timestamp(follow_up) if follow_up else None,
             "lead_source": rng.choice(SOURCES),
-            "location": [float(lat), float(lng)],
+            "location": [place.latitude, place.longitude],
             "name": f"{first} {last}",
             "notes": rng.choice(pools["note"]) if rng.random() < 0.5 else None,
-            "phone": rng.choice(pools["phone"]),
+            "phone": place.phone(rng),
             "priority": rng.choice(("low", "medium", "high")),
             "projected_value": round(rng.uniform(2_000, 60_000), 2),
-            "property_city": city,
+            "property_city": place.city,
             "property_country": "US",
-            "property_state": _state(tz, rng),
+            "property_state": place.state,
             "property_street1": rng.choice(pools["street"]),
             "property_street2": rng.choice(pools["street2"]) if rng.random() < 0.2 else None,
-            "property_zip": rng.choice(pools["zip"]),
+            "property_zip": place.zip_code,
             "service_type": rng.choice(SERVICES),
             "stage": rng.choice(STAGES),
             "tags": rng.sample(TAGS, k=rng.choice((0, 1, 1, 2, 2, 3))),
             "value_score": rng.randint(0, 100),
         }
-
-
-_STATES_BY_ZONE: Final = {
-    "America/New_York": ("NY", "FL", "GA", "NC", "OH", "PA", "MI", "VA"),
-    "America/Chicago": ("IL", "TX", "MN", "WI", "MO", "TN", "AL"),
-    "America/Denver": ("CO", "UT", "NM", "MT"),
-    "America/Phoenix": ("AZ",),
-    "America/Los_Angeles": ("CA", "WA", "OR", "NV"),
-}
-
-
-def _state(zone: str, rng: random.Random) -> str:
-    return rng.choice(_STATES_BY_ZONE.get(zone, ("TX",)))
 
 
 class FixtureError(ValueError):
