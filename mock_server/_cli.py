@@ -21,6 +21,7 @@ from rotor_leads.mock_server.engine._config import (
     DEFAULT_LEADS,
     DEFAULT_SEED,
     MAX_DELAY_MS,
+    RETRY_AFTER,
     MockConfig,
 )
 from rotor_leads.mock_server.engine._data import FixtureError, load_fixture_file
@@ -81,6 +82,14 @@ def _db(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path 
     if path.is_dir():
         raise click.BadParameter(f"{path} is a directory: give the path of a database file")
     return path
+
+
+def _retry_after(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
+    if value == "reset":
+        return None
+    if not value.isascii() or not value.isdigit() or int(value) > 86_400:
+        raise click.BadParameter(f"{value!r}: give whole seconds from 0 to 86400, or reset")
+    return int(value)
 
 
 def _shared_state(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -178,6 +187,15 @@ def main() -> None:
     help="Time a request body (a fixtures upload) may take to arrive in full; then 408.",
 )
 @click.option(
+    "--retry-after",
+    callback=_retry_after,
+    default=str(RETRY_AFTER),
+    show_default=True,
+    metavar="SECONDS|reset",
+    help="Retry-After of a 429: at most SECONDS, or 'reset' for the seconds until the quota resets"
+    " at UTC midnight (what a daily quota really means; hours, which generated clients wait).",
+)
+@click.option(
     "--shared-state",
     envvar="ROTOR_MOCK_SHARED_STATE",
     callback=_shared_state,
@@ -204,6 +222,7 @@ def serve(
     fail_rate: float,
     workers: int,
     body_timeout: float,
+    retry_after: int | None,
     shared_state: str | None,
     admin_token: str | None,
 ) -> None:
@@ -238,6 +257,7 @@ def serve(
             admin_token=admin_token,
             loopback=loopback,
             body_seconds=body_timeout,
+            retry_after=retry_after,
         )
         _prepare(config)
         _banner(config, host, port)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -154,9 +155,9 @@ def test_leads__rate_limit_headers(client: FlaskClient) -> None:
     assert int(second.headers["X-RateLimit-Reset"]) % 86400 == 0  # UTC midnight
 
 
-def test_leads__429_has_retry_after_until_midnight(client: FlaskClient) -> None:
+def test_leads__429_has_retry_after_within_a_minute(client: FlaskClient) -> None:
     response = client.get("/leads", headers={"x-api-key": "demo-key-exhausted"})
-    assert 0 < int(response.headers["Retry-After"]) <= 86400
+    assert 0 < int(response.headers["Retry-After"]) <= 60
     assert response.headers["X-RateLimit-Remaining"] == "0"
 
 
@@ -177,8 +178,9 @@ def test_cors__preflight_and_headers(client: FlaskClient) -> None:
     )
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
-    assert "x-api-key" in preflight.headers["Access-Control-Allow-Headers"]
-    assert "prefer" in preflight.headers["Access-Control-Allow-Headers"]
+    assert preflight.headers["Access-Control-Allow-Headers"] == "x-api-key"
+    plain = client.options("/leads", headers={"Origin": "http://localhost:5173"})
+    assert "prefer" in plain.headers["Access-Control-Allow-Headers"]
     assert client.get("/leads", headers=KEY).headers["Access-Control-Allow-Origin"] == "*"
 
 
@@ -226,3 +228,42 @@ def test_crash__is_the_documented_500(app: Flask, monkeypatch: pytest.MonkeyPatc
         500,
         spec.ERRORS["INTERNAL_ERROR"].body(),
     )
+
+
+def test_cors__a_preflight_gets_the_headers_it_asks_for(client: FlaskClient) -> None:
+    asked = "x-api-key, x-stainless-lang, x-stainless-retry-count, x-stainless-package-version"
+    preflight = client.options(
+        "/leads",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": asked,
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Headers"] == asked
+    bad = client.options("/leads", headers={"Access-Control-Request-Headers": "x-api-key, bad header;"})
+    assert bad.headers["Access-Control-Allow-Headers"] == "x-api-key, rotor-api-version, prefer, content-type"
+
+
+@pytest.mark.parametrize(
+    ("headers", "limit"),
+    [
+        ({"x-api-key": "demo-key-exhausted"}, "1000"),
+        ({"x-api-key": "demo-key", "Prefer": "code=429"}, "1000"),
+        ({"x-api-key": "demo-key-unlimited", "Prefer": "code=429"}, "1000"),
+    ],
+)
+def test_429__one_shape_whatever_caused_it(client: FlaskClient, headers: dict[str, str], limit: str) -> None:
+    answer = client.get("/leads", headers=headers)
+    assert answer.status_code == 429
+    assert answer.headers["X-RateLimit-Limit"] == limit and answer.headers["X-RateLimit-Remaining"] == "0"
+    assert int(answer.headers["X-RateLimit-Reset"]) % 86400 == 0
+    assert 0 < int(answer.headers["Retry-After"]) <= 60
+
+
+def test_429__retry_after_until_the_reset_when_asked() -> None:
+    client = create_app(leads=3, retry_after=None).test_client()
+    answer = client.get("/leads", headers={"x-api-key": "demo-key-exhausted"})
+    until_reset = int(answer.headers["X-RateLimit-Reset"]) - time.time()
+    assert abs(int(answer.headers["Retry-After"]) - until_reset) <= 2

@@ -16,6 +16,9 @@ MAX_DELAY_MS: Final = 30_000
 MAX_BODY_BYTES: Final = 64 << 20
 #: Seconds a request body may take to arrive in full (a slow client cannot hold the server).
 BODY_SECONDS: Final = 30.0
+#: Retry-After of a 429 by default: a client that honours it (urllib3 does) waits a minute, not
+#: the hours until the quota resets (X-RateLimit-Reset says when that is).
+RETRY_AFTER: Final = 60
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class MockConfig:
     loopback: bool = True
     max_body_bytes: int = MAX_BODY_BYTES
     body_seconds: float = BODY_SECONDS
+    #: Retry-After of a 429, in seconds (at most until the quota resets); None: until it resets.
+    retry_after: int | None = RETRY_AFTER
 
     def __post_init__(self) -> None:
         if self.leads < 0:

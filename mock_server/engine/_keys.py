@@ -92,8 +92,17 @@ def load_keys_file(path: str | Path) -> dict[str, ApiKey]:
         raise KeysFileError(f"{path}: cannot read it ({exc.strerror})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise KeysFileError(f"{path}: not valid YAML or JSON ({str(exc).splitlines()[0]})") from None
+    return keys_from(raw, where=str(path))
+
+
+def keys_from(raw: Any, *, where: str) -> dict[str, ApiKey]:
+    """Keys in the keys file's format, ``key → {scopes, daily_limit, exhausted}`` (an
+    :class:`ApiKey` is taken as it is). Raises :class:`KeysFileError` naming ``where``."""
     if not isinstance(raw, dict) or not raw:
         raise KeysFileError(
-            f"{path}: expected a mapping of key → {{scopes, daily_limit}} with at least one key"
+            f"{where}: expected a mapping of key → {{scopes, daily_limit}} with at least one key"
         )
-    return {name: _parse_key(name, entry, str(path)) for name, entry in raw.items()}
+    return {
+        name: entry if isinstance(entry, ApiKey) else _parse_key(name, entry, where)
+        for name, entry in raw.items()
+    }

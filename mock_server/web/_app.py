@@ -16,7 +16,7 @@ from rotor_leads.mock_server.engine.state import StateError, StateUnavailable
 from rotor_leads.mock_server.web._admin import admin
 from rotor_leads.mock_server.web._context import EXTENSION, json_response, runtime
 from rotor_leads.mock_server.web._errors import METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
-from rotor_leads.mock_server.web._leads import CORS_HEADERS, LeadsEndpoint, unavailable
+from rotor_leads.mock_server.web._leads import CORS_HEADERS, LeadsEndpoint, preflight_headers, unavailable
 from rotor_leads.mock_server.web._pages import pages
 
 
@@ -63,12 +63,14 @@ def _admin_path() -> bool:
 def _preflight() -> Response | None:
     # The admin API answers no preflight: a page on another origin cannot call it.
     if request.method == "OPTIONS" and runtime().config.cors and not _admin_path():
-        return Response(status=204, headers=CORS_HEADERS)
+        return Response(
+            status=204, headers=preflight_headers(request.headers.get("Access-Control-Request-Headers"))
+        )
     return None
 
 
 def _cors(response: Response) -> Response:
-    if runtime().config.cors and not _admin_path():
+    if runtime().config.cors and not _admin_path() and "Access-Control-Allow-Origin" not in response.headers:
         response.headers.update(CORS_HEADERS)
     return response
 

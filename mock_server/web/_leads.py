@@ -41,7 +41,9 @@ SCENARIO_ERRORS: Final = {
 CORS_HEADERS: Final = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, OPTIONS",
-    "Access-Control-Allow-Headers": "x-api-key, rotor-api-version, prefer, content-type, x-stainless-*",
+    # A preflight gets the headers it asks for (see preflight_headers): browsers read this list
+    # by exact names, so a pattern such as x-stainless-* would allow nothing.
+    "Access-Control-Allow-Headers": "x-api-key, rotor-api-version, prefer, content-type",
     "Access-Control-Expose-Headers": (
         "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
     ),
@@ -65,6 +67,19 @@ class LeadsRequest(NamedTuple):
     key: str | None  # the x-api-key header, exactly so named
     prefer: str | None
     query: bytes  # the raw query string
+
+
+_HEADER_LIST: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*")
+
+
+def preflight_headers(requested: str | None) -> dict[str, str]:
+    """The CORS answer to a preflight: any origin, and the request headers it asks for (any a
+    client sends: the SDKs' X-Stainless-* among them), when they are header names."""
+    headers = dict(CORS_HEADERS)
+    if requested and _HEADER_LIST.fullmatch(requested.strip()) and len(requested) <= 2000:
+        headers["Access-Control-Allow-Headers"] = requested.strip()
+    headers["Vary"] = "Access-Control-Request-Headers"
+    return headers
 
 
 def _bad_prefer(detail: str) -> ApiError:
@@ -120,17 +135,27 @@ def authorize(rt: Runtime, request: LeadsRequest, code: int | None) -> ApiKey:
     """The second step, after the wait: the scenario, then the key. Raises :class:`ApiError`."""
     scenario = code or rt.scenario
     if scenario is not None and scenario != 200:
-        headers = {"Retry-After": "60"} if scenario == 429 else None
-        raise ApiError(SCENARIO_ERRORS[scenario], headers=headers, limit=spec.DAILY_REQUEST_LIMIT)
+        if scenario != 429:
+            raise ApiError(SCENARIO_ERRORS[scenario])
+        # A 429 asked for looks as a spent quota does: the key's limit, nothing left, Retry-After.
+        known = rt.config.keys.get(request.key or "")
+        limit = known.daily_limit if known is not None and known.daily_limit else spec.DAILY_REQUEST_LIMIT
+        now = datetime.now(UTC)
+        spent = Quota(False, limit, 0, now.toordinal())
+        raise ApiError(
+            SCENARIO_ERRORS[429], headers=spent.headers(now, retry_after=rt.config.retry_after), limit=limit
+        )
     if rt.config.fail_rate and rt.rng.random() < rt.config.fail_rate:
         raise ApiError(spec.ERRORS["INTERNAL_ERROR"])
     return _authenticate(rt, request.key)
 
 
-def admit(request: LeadsRequest, quota: Quota, now: datetime) -> tuple[dict[str, str], spec.LeadQuery]:
+def admit(
+    request: LeadsRequest, quota: Quota, now: datetime, *, retry_after: int | None
+) -> tuple[dict[str, str], spec.LeadQuery]:
     """The last step, once the request is counted: the quota's verdict, then the parameters.
     Returns the headers and the query to answer. Raises :class:`ApiError`."""
-    headers = quota.headers(now)
+    headers = quota.headers(now, retry_after=retry_after)
     if not quota.allowed:
         raise ApiError(spec.ERRORS["RATE_LIMIT_EXCEEDED"], headers=headers, limit=quota.limit)
     try:
@@ -192,7 +217,7 @@ class LeadsEndpoint:
                 time.sleep(delay)
             key = authorize(rt, request, code)
             now = datetime.now(UTC)
-            headers, query = admit(request, rt.state.spend(key, now), now)
+            headers, query = admit(request, rt.state.spend(key, now), now, retry_after=rt.config.retry_after)
             status, body = 200, rt.store.page(query)
         except ApiError as error:
             status, headers, body = error.status, error.headers, error.render()

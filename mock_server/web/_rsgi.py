@@ -91,7 +91,8 @@ class RsgiApp:
                 await asyncio.sleep(delay)
             key = authorize(rt, request, code)
             now = datetime.now(UTC)
-            headers, query = admit(request, await rt.state.spend_async(key, now), now)
+            quota = await rt.state.spend_async(key, now)
+            headers, query = admit(request, quota, now, retry_after=rt.config.retry_after)
             store = rt.store
             body = store.cached(query)
             if body is None:

@@ -30,8 +30,12 @@ class Quota(NamedTuple):
         """When the day's count starts afresh: the next UTC midnight."""
         return _midnight_after(self.day)
 
-    def headers(self, now: datetime) -> dict[str, str]:
-        """``X-RateLimit-*`` (and ``Retry-After`` when refused): the mock's choice of headers."""
+    def headers(self, now: datetime, *, retry_after: int | None = None) -> dict[str, str]:
+        """``X-RateLimit-*`` (and ``Retry-After`` when refused): the mock's choice of headers.
+
+        ``Retry-After`` is ``retry_after`` seconds, or those until the quota resets if that is
+        sooner (``None``: always until it resets, as a daily quota really is).
+        """
         if self.limit is None:
             return {}
         out = {
@@ -40,7 +44,8 @@ class Quota(NamedTuple):
             "X-RateLimit-Reset": _reset_header(self.day),
         }
         if not self.allowed:
-            out["Retry-After"] = str(max(0, int((self.reset_at - now).total_seconds()) + 1))
+            until_reset = max(0, int((self.reset_at - now).total_seconds()) + 1)
+            out["Retry-After"] = str(until_reset if retry_after is None else min(retry_after, until_reset))
         return out
 
 
