@@ -12,14 +12,27 @@ import respx
 from flask import Flask
 
 from rotor_leads import spec
-from rotor_leads.mock_server.engine._config import MockConfig
+from rotor_leads.mock_server.engine._config import MAX_DELAY_MS, MockConfig
+from rotor_leads.mock_server.engine._keys import keys_from
 from rotor_leads.mock_server.web._app import create_app
 
 BASE_URL: Final = "https://api.getrotor.com/open-api"
 
 
+#: The errors the reference page documents, which fail_next gives.
+FAILURES: Final = (401, 403, 429, 500)
+
+
 class RotorApi:
-    """The fake API of one test: the mock app behind a respx route."""
+    """The fake Rotor API of one test: the mock app behind a respx route for
+    ``https://api.getrotor.com/open-api/…``.
+
+    ``use(...)`` and the ``rotor_api`` marker take the mock's options: ``leads``, ``seed``,
+    ``fixtures`` (your own leads, as for ``--fixtures``), ``keys`` (as in a ``--keys`` file:
+    ``{"k1": {"scopes": ["leads:read"], "daily_limit": 2}}``), ``latency``, ``fail_rate``,
+    ``retry_after``. Raises ``ValueError`` (a :class:`~rotor_leads.mock_server.KeysFileError`
+    or :class:`~rotor_leads.mock_server.FixtureError` among them) for a bad one, at once.
+    """
 
     def __init__(self, router: respx.MockRouter, **config: Any) -> None:
         self._scenarios: deque[str] = deque()
@@ -29,6 +42,8 @@ class RotorApi:
 
     @staticmethod
     def _build(*, fixtures: list[dict[str, Any]] | None = None, **config: Any) -> Flask:
+        if "keys" in config:
+            config["keys"] = keys_from(config["keys"], where="rotor_api keys")
         app = create_app(MockConfig(**config))
         if fixtures is not None:
             app.extensions["rotor_mock"].load_leads(fixtures)
@@ -40,12 +55,27 @@ class RotorApi:
         self.app = self._build(**config)
 
     def fail_next(self, status: int, *, times: int = 1) -> None:
-        """Answer the next ``times`` requests with the documented ``status`` error (401, 403,
-        429 or 500), whatever the key."""
+        """Answer the next ``times`` requests with the documented ``status`` error, whatever
+        the key: 401, 403, 429 (with the headers a spent quota sends) or 500.
+
+        Raises ``ValueError`` for another status or ``times`` below 1.
+        """
+        if status not in FAILURES or isinstance(status, bool):
+            codes = ", ".join(map(str, FAILURES))
+            raise ValueError(f"fail_next({status!r}): give one of {codes}, the errors the API documents")
+        if times < 1:
+            raise ValueError(f"fail_next(..., times={times}): give 1 or more")
         self._scenarios.extend([f"code={status}"] * times)
 
     def delay_next(self, milliseconds: int, *, times: int = 1) -> None:
-        """Delay the next ``times`` answers (a slow API, for your timeouts)."""
+        """Delay the next ``times`` answers by ``milliseconds`` (a slow API, for your timeouts).
+
+        Raises ``ValueError`` outside 0 to 30000 milliseconds, or for ``times`` below 1.
+        """
+        if not 0 <= milliseconds <= MAX_DELAY_MS or times < 1:
+            raise ValueError(
+                f"delay_next({milliseconds}, times={times}): give 0 to {MAX_DELAY_MS} ms, 1 or more times"
+            )
         self._scenarios.extend([f"delay={milliseconds}"] * times)
 
     @property

@@ -32,7 +32,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def rotor_api(request: pytest.FixtureRequest) -> Iterator[RotorApi]:
-    """The Rotor API, faked in-process for ``httpx`` (see :class:`RotorApi`)."""
+    """The Rotor API, faked in-process: every ``httpx`` request to
+    ``https://api.getrotor.com/open-api/…`` is answered by the mock (same data, keys, quotas
+    and errors); requests to other hosts raise. Choose the data with
+    ``@pytest.mark.rotor_api(leads=250, seed=4)`` (or ``fixtures=[...]``, ``keys={...}`` as in a
+    --keys file), or ``rotor_api.use(...)``. Then ``rotor_api.fail_next(429, times=2)`` (401, 403,
+    429, 500), ``rotor_api.delay_next(ms)``, ``rotor_api.total(stage="won")``, and
+    ``rotor_api.calls`` (respx's call log). Demo keys: demo-key, demo-key-unlimited,
+    demo-key-no-scope, demo-key-exhausted."""
     marker = request.node.get_closest_marker("rotor_api")
     config = dict(marker.kwargs) if marker else {}
     config.setdefault("leads", 60)

@@ -68,3 +68,40 @@ def test_fixture__answers_like_the_mock_and_logs_calls(pytester: pytest.Pytester
 def test_fixture__is_registered_by_the_entry_point(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider", timeout=60)
     result.stdout.fnmatch_lines(["*rotor_api*", "*faked in-process*"])
+
+
+def test_fixture__takes_keys_as_a_keys_file_does(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+
+        URL = "https://api.getrotor.com/open-api/leads"
+
+        def test_keys(rotor_api):
+            rotor_api.use(leads=5, keys={"k1": {"scopes": ["leads:read"], "daily_limit": 2}, "k2": None})
+            statuses = [httpx.get(URL, headers={"x-api-key": "k1"}).status_code for _ in range(3)]
+            assert statuses == [200, 200, 429]
+            assert httpx.get(URL, headers={"x-api-key": "k2"}).status_code == 200
+            assert httpx.get(URL, headers={"x-api-key": "demo-key"}).status_code == 401
+
+        def test_bad_keys_fail_at_once(rotor_api):
+            with pytest.raises(ValueError, match="rotor_api keys: key …, field daily_limit"):
+                rotor_api.use(keys={"k1": {"daily_limit": "many"}})
+
+        @pytest.mark.parametrize("status", [418, 200, "429", True])
+        def test_fail_next_takes_the_documented_errors_only(rotor_api, status):
+            with pytest.raises(ValueError, match="give one of 401, 403, 429, 500"):
+                rotor_api.fail_next(status)
+
+        def test_a_429_asked_for_looks_as_a_spent_quota(rotor_api):
+            rotor_api.fail_next(429)
+            answer = httpx.get(URL, headers={"x-api-key": "demo-key"})
+            assert answer.status_code == 429
+            assert answer.headers["X-RateLimit-Limit"] == "1000"
+            assert answer.headers["X-RateLimit-Remaining"] == "0"
+            assert 0 < int(answer.headers["Retry-After"]) <= 60
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=7)
