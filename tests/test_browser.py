@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -82,19 +82,27 @@ def _execute(browser: webdriver.Chrome) -> str:
     return str(cell.text.strip())
 
 
-def test_docs__try_get_leads_with_a_demo_key(server: str, browser: webdriver.Chrome) -> None:
+def test_docs__opens_without_a_warning_and_tries_get_leads(server: str, browser: webdriver.Chrome) -> None:
     browser.get(f"{server}/docs")
     summary = _wait(browser).until(
         ec.element_to_be_clickable((By.CSS_SELECTOR, ".opblock-get .opblock-summary"))
     )
+    assert not browser.find_elements(By.CSS_SELECTOR, ".errors-wrapper")  # Swagger UI's warning box
+    description = browser.find_element(By.CSS_SELECTOR, ".info .description").text
+    assert (
+        "demo-key" in description
+        and "shared/reference" not in description
+        and "Schemathesis" not in description
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "docs.png"))  # the page as it first opens
     summary.click()
     _wait(browser).until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".opblock-get .execute")))
     assert _execute(browser) == "200"
     answer = browser.find_element(By.CSS_SELECTOR, ".opblock-get .live-responses-table .highlight-code")
     assert '"pagination"' in answer.text and '"status": "success"' in answer.text
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", answer)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOTS / "docs.png"))
+    browser.save_screenshot(str(SCREENSHOTS / "docs-try.png"))
 
     Select(browser.find_element(By.ID, "demo-key")).select_by_value("demo-key-no-scope")
     browser.find_element(By.CSS_SELECTOR, ".opblock-get .btn-clear").click()
@@ -121,3 +129,33 @@ def test_admin__shows_state_and_switches_a_scenario(server: str, browser: webdri
     browser.find_element(By.ID, "reset-quotas").click()
     _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "message"), "quotas reset"))
     assert httpx.get(f"{server}/leads", headers={"x-api-key": "demo-key"}, timeout=5).status_code == 200
+
+
+ANOTHER_ORIGIN = """<!doctype html><p id="out">waiting</p><script>
+fetch("{mock}/leads?limit=2", {{headers: {{
+  "x-api-key": "demo-key", "rotor-api-version": "1.1.0", "X-Stainless-Lang": "js",
+  "X-Stainless-Package-Version": "1.0.0", "X-Stainless-Retry-Count": "0"}}}})
+  .then(r => r.json().then(b => document.getElementById("out").textContent =
+    r.status + " " + b.data.length + " " + r.headers.get("X-RateLimit-Remaining")))
+  .catch(e => document.getElementById("out").textContent = "failed: " + e);
+</script>"""
+
+
+def test_cors__a_page_on_another_origin_calls_with_sdk_headers(
+    server: str, browser: webdriver.Chrome
+) -> None:
+    page = ANOTHER_ORIGIN.format(mock=server).encode()
+
+    def app(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(page)))])
+        return [page]
+
+    other = make_server("127.0.0.1", 0, app)  # another port: another origin
+    thread = threading.Thread(target=other.serve_forever, daemon=True)
+    thread.start()
+    try:
+        browser.get(f"http://127.0.0.1:{other.server_port}/")
+        _wait(browser).until(lambda b: b.find_element(By.ID, "out").text != "waiting")
+        assert browser.find_element(By.ID, "out").text.startswith("200 2 ")
+    finally:
+        other.shutdown()
