@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
+HOST ?= 127.0.0.1
 SIZE ?= 10000
 DURATION ?= 10
 BASE_URL ?=
@@ -48,8 +49,8 @@ lint: $(STAMP) ## Ruff and strict mypy
 	@for room in spec mock_server contract_tests; do ln -sfn ../../../$$room build/typecheck/rotor_leads/$$room; done
 	$(BIN)/mypy
 
-mock: $(STAMP) ## Start the mock on http://127.0.0.1:$(PORT) (PORT=... to change)
-	$(BIN)/rotor-mock serve --port $(PORT)
+mock: $(STAMP) ## Start the mock on http://127.0.0.1:8080 (PORT=..., HOST=0.0.0.0 for the network)
+	$(BIN)/rotor-mock serve --host $(HOST) --port $(PORT)
 
 contract: $(STAMP) ## Check a live server: make contract BASE_URL=https://... API_KEY=... [ARGS=...]
 	@test -n "$(BASE_URL)" || { echo "usage: make contract BASE_URL=https://... API_KEY=... [ARGS='--strict-contract --report r.json']"; exit 2; }
@@ -59,10 +60,12 @@ bench: $(STAMP) ## Benchmark the mock beside WireMock (SIZE=1000000 for a millio
 	bash bench/setup.sh
 	$(BIN)/python -u bench/run.py --size $(SIZE) --duration $(DURATION)
 
-interop: $(STAMP) ## Prism (npm) on our spec, and our contract suite against Prism
-	@test -x interop/.cache/node_modules/.bin/prism || \
-		npm install --prefix interop/.cache --no-audit --no-fund --silent @stoplight/prism-cli@5
+interop: $(STAMP) ## Prism on our spec, our suite against Prism, and clients generated from the spec
+	@test -x interop/.cache/node_modules/.bin/openapi-typescript || \
+		npm install --prefix interop/.cache --no-audit --no-fund --silent \
+			@stoplight/prism-cli@5 openapi-typescript@7 openapi-fetch@0.17 typescript@5
 	$(BIN)/python interop/prism.py
+	$(BIN)/python interop/clients.py
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
