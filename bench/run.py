@@ -177,6 +177,14 @@ def quota_by_backend(
         name="python",
         env={"ROTOR_MOCK_PURE_PYTHON": "1"},
     )
+    out["host (files, pure Python, 1 worker)"] = quota_costs(
+        lambda i: [*mock_command(free_port()), "--workers", "1"],
+        rounds=rounds,
+        duration=duration,
+        logs=logs,
+        name="python-1",
+        env={"ROTOR_MOCK_PURE_PYTHON": "1"},
+    )
     with redis(logs) as url:
         out["Redis (several hosts)"] = quota_costs(
             lambda i: [*mock_command(free_port()), "--shared-state", f"{url}?prefix=round-{i}"],
