@@ -10,6 +10,7 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 
 from rotor_leads import spec
 from rotor_leads.mock_server import create_app
@@ -37,3 +38,12 @@ def app() -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def keep_hypothesis_profile() -> Iterator[None]:
+    """For tests that run the contract suite in-process: it loads its "live" Hypothesis profile
+    into this process; put ours back."""
+    name = settings.get_current_profile_name()
+    yield
+    settings.load_profile(name)

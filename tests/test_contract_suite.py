@@ -7,53 +7,23 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from hypothesis import settings
 
-from rotor_leads import contract_tests, spec
+from rotor_leads import spec
 from tests.fake_api import BASE_URL, MUTANTS, VARIANTS, FakeApi, leads
 from tests.servers import dripping, free_port, serve, silent
 from tests.subtle_servers import CORRECT, SUBTLE, SUBTLE_2, data_for, rare_leads
+from tests.suite_runs import KEY_ARGS, SUITE, run_suite
 
 pytest_plugins = ["pytester"]
 INCONCLUSIVE = 2
-SUITE = str(Path(contract_tests.__file__).parent)
 DATA = leads(260)
-KEY_ARGS = (
-    "--api-key",
-    "good-key-0123456789",
-    "--no-scope-key",
-    "scopeless-key-0123456",
-    "--exhausted-key",
-    "spent-key-0123456789",
-)
-
-
-@pytest.fixture(autouse=True)
-def keep_hypothesis_profile() -> Iterator[None]:
-    # The inner run loads the suite's "live" profile into this process: put ours back.
-    name = settings.get_current_profile_name()
-    yield
-    settings.load_profile(name)
-
-
-def run_suite(pytester: pytest.Pytester, api: FakeApi, *args: str, suite: str = SUITE) -> pytest.RunResult:
-    # The suite's failures carry their own messages: without assertion rewriting (re-done on
-    # every in-process run) a run takes half the time. The key tests run with it.
-    plain = () if suite != SUITE or "-l" in args else ("--assert=plain",)
-    with respx.mock(assert_all_called=False) as router:
-        route = router.route(host="rotor.test").mock(side_effect=api)
-        result = pytester.runpytest_inprocess(
-            suite, "-p", "no:cacheprovider", *plain, "--base-url", BASE_URL, *KEY_ARGS, *args
-        )
-    result.requests = route.call_count  # type: ignore[attr-defined]
-    return result
+pytestmark = pytest.mark.usefixtures("keep_hypothesis_profile")
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))

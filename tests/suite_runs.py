@@ -1,0 +1,37 @@
+"""Running the contract suite from a test: in-process through pytester, against a respx-routed
+fake of the API, with the fake's keys. Shared by the suite's self-tests and the profile tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import respx
+
+from rotor_leads import contract_tests
+from tests.fake_api import BASE_URL, FakeApi
+
+SUITE = str(Path(contract_tests.__file__).parent)
+KEY_ARGS = (
+    "--api-key",
+    "good-key-0123456789",
+    "--no-scope-key",
+    "scopeless-key-0123456",
+    "--exhausted-key",
+    "spent-key-0123456789",
+)
+
+
+def run_suite(pytester: pytest.Pytester, api: FakeApi, *args: str, suite: str = SUITE) -> pytest.RunResult:
+    # The suite's failures carry their own messages: without assertion rewriting (re-done on
+    # every in-process run) a run takes half the time. The key tests run with it.
+    plain = () if suite != SUITE or "-l" in args else ("--assert=plain",)
+    with respx.mock(assert_all_called=False) as router, pytest.MonkeyPatch.context() as patch:
+        # pytest sizes its short summary to the terminal: one width, whatever runs the tests.
+        patch.setenv("COLUMNS", "80")
+        route = router.route(host="rotor.test").mock(side_effect=api)
+        result = pytester.runpytest_inprocess(
+            suite, "-p", "no:cacheprovider", *plain, "--base-url", BASE_URL, *KEY_ARGS, *args
+        )
+    result.requests = route.call_count  # type: ignore[attr-defined]
+    return result
