@@ -119,6 +119,9 @@ class _Sender:
             self._abort()
             worker.join(2.0)
             raise TimeoutError(f"no complete answer within {self.deadline:g} s")
+        if isinstance(outcome.get("error"), httpx.TimeoutException):
+            # httpx's own timeout (the same span, per read) can fire first: the same verdict.
+            raise TimeoutError(f"no complete answer within {self.deadline:g} s") from None
         if "error" in outcome:
             raise outcome["error"]
         response: httpx.Response = outcome["response"]
