@@ -321,6 +321,9 @@ def _run(host: str, port: int, workers: int) -> None:
         # A worker that dies is replaced; the others answer meanwhile.
         respawn_failed_workers=True,
         respawn_interval=0.5,
+        # Stopping (Ctrl-C, SIGTERM) waits at most this long for a worker to finish its
+        # requests, then kills it: the mock never hangs on the way out.
+        workers_kill_timeout=5,
     ).serve()
 
 

@@ -109,7 +109,12 @@ def test_no_compiler__two_workers_keep_quotas_exact(plain_venv: Path, tmp_path: 
                 remaining = [r for r in pool.map(call, range(200)) if r is not None]
     finally:
         server.terminate()
-        server.wait(timeout=15)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+            raise
     assert sorted(remaining) == list(range(150))
 
 

@@ -69,6 +69,7 @@ def test_serve__bad_flags_are_click_errors(args: list[str], says: str) -> None:
         ("k: {scope: [leads:read]}", "unknown field"),
         ("[1, 2]", "expected a mapping"),
         ("k: [", "not valid YAML"),
+        ("k: {daily_limit: null, exhausted: true}", "exhausted needs a daily_limit"),
     ],
 )
 def test_serve__bad_keys_file(tmp_path: Path, content: str, says: str) -> None:

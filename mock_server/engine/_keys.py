@@ -78,6 +78,11 @@ def _parse_key(name: Any, entry: Any, where: str) -> ApiKey:
     exhausted = entry.get("exhausted", False)
     if not isinstance(exhausted, bool):
         raise KeysFileError(f"{where}: key {mask(name)}, field exhausted: expected true or false")
+    if exhausted and limit is None:
+        raise KeysFileError(
+            f"{where}: key {mask(name)}: exhausted needs a daily_limit (its 429 names the limit);"
+            " give daily_limit or leave exhausted out"
+        )
     return ApiKey(name, frozenset(scopes), limit, exhausted)
 
 
