@@ -7,7 +7,9 @@
   make (:func:`parse_query`, :class:`LeadQuery`);
 * a plain-Python model of the rules (:func:`apply`, :func:`matches`), and the page envelope
   (:func:`page_window`, :func:`pagination`, :func:`page_body`);
-* Hypothesis strategies from the schemas (:func:`from_schema`).
+* Hypothesis strategies from the schemas (:func:`from_schema`);
+* behaviour profiles: a server's choices where the page is silent (:class:`Profile`,
+  :data:`ASSUMED` for this project's, :func:`load_profile`, :func:`profile_drift`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from rotor_leads.spec._document import (
     component_schema,
     document_path,
+    documented_fields,
     documented_statuses,
     load_document,
     parameter,
@@ -22,6 +25,7 @@ from rotor_leads.spec._document import (
     response_schema,
 )
 from rotor_leads.spec._model import (
+    TIE_ORDERS,
     Page,
     Window,
     apply,
@@ -34,6 +38,7 @@ from rotor_leads.spec._model import (
     parse_timestamp,
 )
 from rotor_leads.spec._parameters import (
+    BAD_VALUE_KINDS,
     FILTERS,
     PARAMETERS,
     SEARCH_FIELDS,
@@ -41,13 +46,29 @@ from rotor_leads.spec._parameters import (
     Lead,
     Parameter,
     ParameterError,
+    Predicate,
     equals,
     is_archived,
     lead_tags,
     search_texts,
     split_tags,
 )
-from rotor_leads.spec._query import LeadQuery, parse_query, parse_query_string
+from rotor_leads.spec._profile import (
+    ASSUMED,
+    BAD_VALUE_PROBES,
+    PRESENCE,
+    UNKNOWN_PARAMETER_PROBE,
+    Choice,
+    Drift,
+    Outcome,
+    Profile,
+    ProfileError,
+    Refused,
+    load_profile,
+)
+from rotor_leads.spec._profile import CHOICES as PROFILE_CHOICES
+from rotor_leads.spec._profile import drift as profile_drift
+from rotor_leads.spec._query import LeadQuery, decode_pairs, parse_query, parse_query_string
 from rotor_leads.spec._rules import (
     API_KEY_HEADER,
     DAILY_REQUEST_LIMIT,
@@ -74,6 +95,22 @@ from rotor_leads.spec._validation import (
 
 __all__ = [
     "API_KEY_HEADER",
+    "ASSUMED",
+    "BAD_VALUE_KINDS",
+    "BAD_VALUE_PROBES",
+    "PRESENCE",
+    "PROFILE_CHOICES",
+    "TIE_ORDERS",
+    "UNKNOWN_PARAMETER_PROBE",
+    "Choice",
+    "Drift",
+    "Outcome",
+    "Profile",
+    "ProfileError",
+    "Refused",
+    "decode_pairs",
+    "load_profile",
+    "profile_drift",
     "DAILY_REQUEST_LIMIT",
     "DEFAULT_LIMIT",
     "DEFAULT_PAGE",
@@ -94,6 +131,7 @@ __all__ = [
     "Page",
     "Parameter",
     "ParameterError",
+    "Predicate",
     "Rule",
     "Violation",
     "Window",
@@ -101,6 +139,7 @@ __all__ = [
     "body_violations",
     "component_schema",
     "document_path",
+    "documented_fields",
     "documented_statuses",
     "equals",
     "from_schema",

@@ -105,3 +105,10 @@ def response_examples(status: int) -> dict[str, Any]:
     """The named examples of the ``status`` response body."""
     content = _operation()["responses"][str(status)]["content"]["application/json"]
     return {name: ex["value"] for name, ex in content.get("examples", {}).items()}
+
+
+@cache
+def documented_fields(name: str) -> tuple[str, ...]:
+    """The field names schema ``name`` of the document lists (``"Lead"``, ``"Pagination"``…)."""
+    schema = load_document()["components"]["schemas"][name]
+    return tuple(schema.get("properties", {}))

@@ -7,7 +7,7 @@ Which leads match is read from the table of filters (``_parameters.FILTERS``), e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -18,9 +18,12 @@ from rotor_leads.spec._parameters import Lead
 from rotor_leads.spec._query import LeadQuery
 
 
-def matches(query: LeadQuery, lead: Lead) -> bool:
-    """Whether ``lead`` is in the answer to ``query`` (this project's exact reading)."""
-    return all(f.exact(value, lead) for f, value in query.filters())
+def matches(query: LeadQuery, lead: Lead, readings: Mapping[str, str] | None = None) -> bool:
+    """Whether ``lead`` is in the answer to ``query``: this project's reading of each filter,
+    or the one ``readings`` names for it (filter name → reading name, as a profile holds)."""
+    if not readings:
+        return all(f.exact(value, lead) for f, value in query.filters())
+    return all(f.read(readings.get(f.name))(value, lead) for f, value in query.filters())
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -48,8 +51,29 @@ def order_key(lead: Lead) -> tuple[datetime, str]:
     return created, lead_id if isinstance(lead_id, str) else ""
 
 
-def newest_first(leads: Iterable[Lead]) -> list[Lead]:
-    return sorted(leads, key=order_key, reverse=True)
+#: How leads created at the same instant are ordered: this project's choice first (assumed).
+TIE_ORDERS: Final = ("id_descending", "id_ascending", "as_listed")
+
+
+def _created(lead: Lead) -> datetime:
+    return parse_timestamp(lead.get("created_at")) or _EPOCH
+
+
+def _lead_id(lead: Lead) -> str:
+    lead_id = lead.get("id")
+    return lead_id if isinstance(lead_id, str) else ""
+
+
+def newest_first(leads: Iterable[Lead], ties: str = "id_descending") -> list[Lead]:
+    """``leads`` newest first by created_at; leads created at the same instant by id,
+    descending (this project's choice), ascending, or ``as_listed`` (in the order given)."""
+    if ties == "id_descending":
+        return sorted(leads, key=order_key, reverse=True)
+    if ties == "id_ascending":
+        leads = sorted(leads, key=_lead_id)
+    elif ties != "as_listed":
+        raise ValueError(f"no tie order {ties!r}; known: {', '.join(TIE_ORDERS)}")
+    return sorted(leads, key=_created, reverse=True)  # a stable sort keeps the ties' order
 
 
 @dataclass(frozen=True)
@@ -78,17 +102,25 @@ def pagination(total: int, *, page: int, limit: int) -> dict[str, Any]:
     }
 
 
-def page_body(leads_json: Iterable[bytes], total: int, *, page: int, limit: int) -> bytes:
-    """The 200 body of a page, from its leads already serialized as JSON objects."""
-    return b"".join(
-        (
-            b'{"data":[',
-            b",".join(leads_json),
-            b'],"pagination":',
-            orjson.dumps(pagination(total, page=page, limit=limit)),
-            b',"status":"success"}',
-        )
-    )
+def page_body(
+    leads_json: Iterable[bytes],
+    total: int,
+    *,
+    page: int,
+    limit: int,
+    extra: Mapping[str, Mapping[str, Any]] | None = None,
+) -> bytes:
+    """The 200 body of a page, from its leads already serialized as JSON objects. ``extra``
+    adds undocumented fields a server sends (a profile's ``"pagination"`` and ``"body"`` ones)
+    after the documented ones."""
+    envelope = pagination(total, page=page, limit=limit)
+    tail = b',"status":"success"}'
+    if extra:
+        envelope.update((k, v) for k, v in extra.get("pagination", {}).items() if k not in envelope)
+        more = {k: v for k, v in extra.get("body", {}).items() if k not in ("data", "pagination", "status")}
+        if more:
+            tail = b',"status":"success",' + orjson.dumps(more)[1:]
+    return b"".join((b'{"data":[', b",".join(leads_json), b'],"pagination":', orjson.dumps(envelope), tail))
 
 
 @dataclass(frozen=True)
@@ -98,13 +130,19 @@ class Page:
     has_more: bool
 
 
-def apply(query: LeadQuery, leads: Sequence[Lead], *, ordered: bool = False) -> Page:
-    """The page the API answers to ``query`` over ``leads``.
+def apply(
+    query: LeadQuery,
+    leads: Sequence[Lead],
+    *,
+    ordered: bool = False,
+    readings: Mapping[str, str] | None = None,
+) -> Page:
+    """The page the API answers to ``query`` over ``leads`` (with the filters' ``readings``).
 
     With ``ordered=True``, ``leads`` are taken as already newest first (a server's own order,
     whose tie-break the model keeps); otherwise the model orders them.
     """
-    hits = [lead for lead in leads if matches(query, lead)]
+    hits = [lead for lead in leads if matches(query, lead, readings)]
     if not ordered:
         hits = newest_first(hits)
     window = page_window(len(hits), page=query.page, limit=query.limit)

@@ -28,19 +28,37 @@ Lead = Mapping[str, Any]
 Predicate = Callable[[Any, Lead], bool]
 SEARCH_FIELDS: Final = ("name", "email", "phone")
 
-_INTEGER = re.compile(r"[0-9]{1,10}")
+_INTEGER = re.compile(r"-?[0-9]{1,10}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ParameterError(ValueError):
     """A query parameter has a value the API does not accept.
 
-    ``parameter`` names it; ``str(error)`` says what was given and what is accepted.
+    ``parameter`` names it; ``str(error)`` says what was given and what is accepted. ``kind``
+    says what is wrong with it (one of :data:`BAD_VALUE_KINDS`), ``raw`` is the text given.
     """
 
-    def __init__(self, parameter: str, message: str) -> None:
+    def __init__(self, parameter: str, message: str, *, kind: str = "invalid", raw: str = "") -> None:
         super().__init__(message)
         self.parameter = parameter
+        self.kind = kind
+        self.raw = raw
+
+
+#: What can be wrong with a value: the ``kind`` of a :class:`ParameterError`.
+BAD_VALUE_KINDS: Final = (
+    "zero",
+    "negative",
+    "above_maximum",
+    "not_a_number",
+    "not_boolean",
+    "too_long",
+    "control_characters",
+    "not_utf8",
+    "repeated",
+    "invalid",
+)
 
 
 # -- reading a value --------------------------------------------------------------------------
@@ -54,15 +72,31 @@ def boolean(name: str, raw: str) -> bool:
     lowered = raw.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
-    raise ParameterError(name, f"Invalid value for '{name}': {_show(raw)}. Give true or false.")
+    raise ParameterError(
+        name, f"Invalid value for '{name}': {_show(raw)}. Give true or false.", kind="not_boolean", raw=raw
+    )
+
+
+def _integer_kind(raw: str, low: int, high: int) -> str | None:
+    """What is wrong with ``raw`` as an integer from ``low`` to ``high`` (``None``: nothing)."""
+    if not _INTEGER.fullmatch(raw):
+        return "not_a_number"
+    number = int(raw)
+    if number < low:
+        return "zero" if number == 0 else "negative"
+    return "above_maximum" if number > high else None
 
 
 def integer(*, low: int, high: int) -> Callable[[str, str], int]:
     def parse(name: str, raw: str) -> int:
-        if _INTEGER.fullmatch(raw) and low <= int(raw) <= high:
+        kind = _integer_kind(raw, low, high)
+        if kind is None:
             return int(raw)
         raise ParameterError(
-            name, f"Invalid value for '{name}': {_show(raw)}. Give an integer from {low} to {high}."
+            name,
+            f"Invalid value for '{name}': {_show(raw)}. Give an integer from {low} to {high}.",
+            kind=kind,
+            raw=raw,
         )
 
     return parse
@@ -72,11 +106,17 @@ def text(*, max_length: int) -> Callable[[str, str], str | None]:
     def parse(name: str, raw: str) -> str | None:
         if len(raw) > max_length:
             raise ParameterError(
-                name, f"Invalid value for '{name}': {len(raw)} characters long. Give at most {max_length}."
+                name,
+                f"Invalid value for '{name}': {len(raw)} characters long. Give at most {max_length}.",
+                kind="too_long",
+                raw=raw,
             )
         if _CONTROL.search(raw):
             raise ParameterError(
-                name, f"Invalid value for '{name}': {_show(raw)}. Control characters are not allowed."
+                name,
+                f"Invalid value for '{name}': {_show(raw)}. Control characters are not allowed.",
+                kind="control_characters",
+                raw=raw,
             )
         return raw or None
 
@@ -96,16 +136,22 @@ def split_tags(raw: str | None) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Parameter:
     """A query parameter: its name, how its text is read (raising :class:`ParameterError`),
-    and its value when not given."""
+    its value when not given, and for a number the lowest and highest values accepted."""
 
     name: str
     parse: Callable[[str, str], Any]
     default: Any = None
+    bounds: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
 class Filter(Parameter):
-    """A parameter that selects leads: the rules it implements and its three readings."""
+    """A parameter that selects leads: the rules it implements and its readings.
+
+    ``exact`` is this project's reading, named ``reading``; ``others`` are the other readings a
+    server may choose where the page is silent (each between ``must`` and ``may``), by name. A
+    behaviour profile names the reading a server chose (see ``_profile``).
+    """
 
     rule_id: str = ""  # the documented rule
     assumed_rule_id: str | None = None  # the rule that makes ``exact`` narrower than the bounds
@@ -116,6 +162,25 @@ class Filter(Parameter):
     narrows: bool = True
     #: Whether a value filters at all (an empty list of tags does not).
     applies: Callable[[Any], bool] = field(default=lambda value: value is not None)
+    reading: str = "documented"
+    others: Mapping[str, Predicate] = field(default_factory=dict)
+
+    @property
+    def readings(self) -> dict[str, Predicate]:
+        """Every reading by name, this project's first."""
+        return {self.reading: self.exact, **self.others}
+
+    def read(self, name: str | None) -> Predicate:
+        """The predicate of reading ``name`` (``None``: this project's). Raises ``KeyError``
+        naming the readings there are."""
+        if name is None or name == self.reading:
+            return self.exact
+        try:
+            return self.others[name]
+        except KeyError:
+            raise KeyError(
+                f"{self.name} has no reading {name!r}; it has {', '.join(self.readings)}"
+            ) from None
 
 
 def is_archived(lead: Lead) -> bool:
@@ -174,6 +239,30 @@ def _tags_may(value: str, lead: Lead) -> bool:
     return any(t.strip().casefold() in wanted for t in lead_tags(lead))
 
 
+def _tags_any_case(value: str, lead: Lead) -> bool:
+    wanted = {t.casefold() for t in split_tags(value)}
+    return any(t.casefold() in wanted for t in lead_tags(lead))
+
+
+def _verbatim_items(value: str) -> list[str]:
+    return [t for t in value.split(",") if t]
+
+
+def _tags_verbatim(value: str, lead: Lead) -> bool:
+    wanted = _verbatim_items(value)
+    return any(t in wanted for t in lead_tags(lead))
+
+
+def _tags_verbatim_any_case(value: str, lead: Lead) -> bool:
+    wanted = {t.casefold() for t in _verbatim_items(value)}
+    return any(t.casefold() in wanted for t in lead_tags(lead))
+
+
+def _stage_any_case(value: str, lead: Lead) -> bool:
+    found = lead_text(lead, "stage")
+    return found is not None and found.casefold() == value.casefold()
+
+
 def _search_exact(value: str, lead: Lead) -> bool:
     needle = value.lower()
     return any(needle in t.lower() for t in search_texts(lead))
@@ -211,6 +300,8 @@ FILTERS: Final[tuple[Filter, ...]] = (
         exact=_search_exact,
         must=_search_must,
         may=_search_may,
+        reading="case_insensitive",
+        others={"case_sensitive": _search_must},
     ),
     Filter(
         "stage",
@@ -220,6 +311,8 @@ FILTERS: Final[tuple[Filter, ...]] = (
         exact=_stage_exact,
         must=_stage_must,
         may=_stage_may,
+        reading="exact",
+        others={"case_insensitive": _stage_any_case},
     ),
     Filter(
         "tags",
@@ -230,6 +323,12 @@ FILTERS: Final[tuple[Filter, ...]] = (
         must=_tags_must,
         may=_tags_may,
         applies=lambda value: bool(split_tags(value)),
+        reading="trimmed",
+        others={
+            "trimmed_any_case": _tags_any_case,
+            "verbatim": _tags_verbatim,
+            "verbatim_any_case": _tags_verbatim_any_case,
+        },
     ),
 )
 
@@ -238,8 +337,8 @@ PARAMETERS: Final[dict[str, Parameter]] = {
     p.name: p
     for p in (
         FILTERS[0],
-        Parameter("limit", integer(low=1, high=MAX_LIMIT), DEFAULT_LIMIT),
-        Parameter("page", integer(low=1, high=MAX_PAGE), DEFAULT_PAGE),
+        Parameter("limit", integer(low=1, high=MAX_LIMIT), DEFAULT_LIMIT, bounds=(1, MAX_LIMIT)),
+        Parameter("page", integer(low=1, high=MAX_PAGE), DEFAULT_PAGE, bounds=(1, MAX_PAGE)),
         *FILTERS[1:],
     )
 }

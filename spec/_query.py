@@ -110,7 +110,9 @@ def parse_query(pairs: Iterable[tuple[str, str]]) -> LeadQuery:
         if parameter is None:
             continue
         if name in values:
-            raise ParameterError(name, f"'{name}' is given more than once. Give it once.")
+            raise ParameterError(
+                name, f"'{name}' is given more than once. Give it once.", kind="repeated", raw=raw
+            )
         values[name] = parameter.parse(name, raw)
     return LeadQuery(tuple((name, values[name]) for name in PARAMETERS if name in values))
 
@@ -121,6 +123,14 @@ def parse_query_string(raw: bytes | str) -> LeadQuery:
 
     Raises :class:`ParameterError` as :func:`parse_query` does, and for a value whose bytes
     are not UTF-8.
+    """
+    return parse_query(decode_pairs(raw))
+
+
+def decode_pairs(raw: bytes | str) -> list[tuple[str, str]]:
+    """The ``(name, value)`` pairs of a raw query string, percent-decoded (``+`` is a space).
+
+    Raises :class:`ParameterError` for a name or value whose bytes are not UTF-8.
     """
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
     pairs: list[tuple[str, str]] = []
@@ -133,5 +143,10 @@ def parse_query_string(raw: bytes | str) -> LeadQuery:
         try:
             pairs.append((name.decode("utf-8"), value.decode("utf-8")))
         except UnicodeDecodeError:
-            raise ParameterError(label, f"Invalid value for '{label}': it is not valid UTF-8.") from None
-    return parse_query(pairs)
+            raise ParameterError(
+                label,
+                f"Invalid value for '{label}': it is not valid UTF-8.",
+                kind="not_utf8",
+                raw=value.decode("utf-8", "replace"),
+            ) from None
+    return pairs

@@ -199,6 +199,18 @@ _RULES: Final = (
         "assumed",
         "Bodies carry no fields beyond the documented ones.",
     ),
+    Rule(
+        "convention.fields",
+        "assumed",
+        "Each documented lead field is present, absent or null as the behaviour profile recorded"
+        " (checked only against a profile, --profile; the mock sends every field, null when empty).",
+    ),
+    Rule(
+        "convention.headers",
+        "assumed",
+        "Answers carry the Content-Type and rate-limit headers the behaviour profile recorded"
+        " (checked only against a profile, --profile).",
+    ),
 )
 
 RULES: Final[dict[str, Rule]] = {r.id: r for r in _RULES}

@@ -1,0 +1,601 @@
+"""A behaviour profile: one server's choices where the reference page is silent.
+
+:data:`ASSUMED` holds this project's choices (the assumed rules of ``_rules``): the mock
+serves it and the contract suite holds servers to it unless given another profile. A profile
+recorded from a server by the contract suite (``--record-profile FILE``) holds that server's
+choices, each with the request that showed it; the mock serves it (``rotor-mock serve --profile
+FILE``), the suite checks against it (``--profile FILE``) and reports what changed since it was
+recorded (``--compare-profile FILE``).
+
+A profile file is JSON, valid against ``spec/profile.schema.json`` (which describes every
+choice); :func:`load_profile` reads one and :meth:`Profile.to_json` writes one. A choice a
+recording could not observe is listed under ``"unobserved"`` with the reason, and reads as
+:data:`ASSUMED`'s.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any, Final
+
+from jsonschema import Draft202012Validator
+
+from rotor_leads.spec._model import TIE_ORDERS
+from rotor_leads.spec._parameters import FILTERS, PARAMETERS, ParameterError
+from rotor_leads.spec._query import LeadQuery, decode_pairs, parse_query_string
+from rotor_leads.spec._rules import DEFAULT_LIMIT, DEFAULT_PAGE, ERRORS, MAX_TEXT_LENGTH
+
+FORMAT: Final = "rotor-leads-profile"
+VERSION: Final = 1
+SCHEMA_PATH: Final = Path(__file__).with_name("profile.schema.json")
+
+#: The requests that show how a server treats each kind of bad value: ``kind`` → query pairs.
+#: A kind is ``parameter.what`` (what: a :data:`~spec.BAD_VALUE_KINDS` entry), or ``repeated``.
+BAD_VALUE_PROBES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "limit.zero": (("limit", "0"),),
+    "limit.negative": (("limit", "-5"),),
+    "limit.above_maximum": (("limit", "1001"),),
+    "limit.not_a_number": (("limit", "abc"),),
+    "page.zero": (("page", "0"),),
+    "page.not_a_number": (("page", "abc"),),
+    "archived.not_boolean": (("archived", "maybe"),),
+    "search.too_long": (("search", "x" * (MAX_TEXT_LENGTH + 44)),),
+    "repeated": (("limit", "5"), ("limit", "6")),
+}
+#: A kind not recorded reads as a related one that was, before falling back to ASSUMED.
+_RELATED: Final = {"zero": "negative", "negative": "zero"}
+#: The request that shows whether a parameter the page does not document is ignored.
+UNKNOWN_PARAMETER_PROBE: Final = (("_", "1764400000000"),)
+
+#: Every choice a profile may record, and the rule of ``_rules`` it decides.
+CHOICES: Final[dict[str, str]] = {
+    "page.default_limit": "page.default_limit",
+    "page.default_page": "page.default_page",
+    **{f"bad_value.{kind}": "error.bad_parameter" for kind in BAD_VALUE_PROBES},
+    "request.unknown_parameters": "request.unknown_parameters",
+    "error.unknown_key": "error.unknown_key",
+    "error.order": "error.order",
+    **{f"filter.{f.name}": f.assumed_rule_id for f in FILTERS if f.assumed_rule_id},
+    "order.ties": "order.stable_tie_break",
+    "lead.fields": "convention.fields",
+    "extra_fields": "schema.no_extra_fields",
+    "headers": "convention.headers",
+}
+#: How a lead field shows: in every lead; in none; left out when it has no value (null), or
+#: when it is null or empty ("" or []).
+PRESENCE: Final = ("always", "never", "omitted_when_null", "omitted_when_empty")
+ERROR_ORDERS: Final = ("key_first", "parameters_first")
+#: What a server does with a bad value: refuses it; serves the nearest accepted number; serves
+#: the default; serves a fixed value; takes the first or last of a repeated parameter; takes
+#: the value as given. With an unknown parameter: ignores it, or refuses it.
+ACTIONS: Final = ("refuse", "clamp", "default", "value", "first", "last", "accept", "ignore")
+
+
+class ProfileError(ValueError):
+    """A profile file that cannot be used; the message names the file, the place and the fix."""
+
+
+class Refused(ParameterError):
+    """A request this server refuses: ``status`` and the rendered JSON ``body`` to answer."""
+
+    def __init__(self, parameter: str, status: int, body: Any, *, kind: str, raw: str) -> None:
+        message = body.get("message") if isinstance(body, dict) else None
+        super().__init__(parameter, str(message or f"refused with {status}"), kind=kind, raw=raw)
+        self.status = status
+        self.body = body
+
+
+def render(template: Any, fields: Mapping[str, str]) -> Any:
+    """``template`` with ``{name}`` in its strings replaced by ``fields[name]``."""
+    if isinstance(template, str):
+        for name, value in fields.items():
+            template = template.replace("{" + name + "}", value)
+        return template
+    if isinstance(template, list):
+        return [render(item, fields) for item in template]
+    if isinstance(template, dict):
+        return {k: render(v, fields) for k, v in template.items()}
+    return template
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a server does with one kind of bad value (``action``, one of :data:`ACTIONS`)."""
+
+    action: str
+    status: int | None = None  # refuse
+    body: Any = None  # refuse: a template; strings may hold {parameter}, {value}, {message}
+    value: Any = None  # value
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Outcome:
+        return cls(data["action"], data.get("status"), data.get("body"), data.get("value"))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"action": self.action}
+        if self.action == "refuse":
+            out.update(status=self.status, body=self.body)
+        elif self.action == "value":
+            out["value"] = self.value
+        return out
+
+    def rendered(self, **fields: str) -> Any:
+        """The body of a refusal with its placeholders filled in."""
+        return render(self.body, fields)
+
+    def comparable(self) -> dict[str, Any]:
+        """What drift compares: the action, and for a refusal its status, error_code, message
+        and body fields (other values in a body, such as a request id, may change freely)."""
+        if self.action != "refuse":
+            return self.to_json()
+        body = self.body if isinstance(self.body, dict) else {}
+        return {
+            "action": "refuse",
+            "status": self.status,
+            "error_code": body.get("error_code"),
+            "message": body.get("message"),
+            "fields": sorted(body),
+        }
+
+
+def _validation_refusal() -> Outcome:
+    error = ERRORS["VALIDATION_ERROR"]
+    return Outcome("refuse", error.status, error.body(detail="{message}"))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One recorded choice: its value (as in the file) and the request that showed it."""
+
+    value: Any
+    seen_in: str = "this project's assumption"
+
+
+def _assumed_choices() -> dict[str, Choice]:
+    unknown_key = ERRORS["INVALID_API_KEY"]
+    choices = {
+        "page.default_limit": Choice(DEFAULT_LIMIT),
+        "page.default_page": Choice(DEFAULT_PAGE),
+        **{f"bad_value.{kind}": Choice(_validation_refusal().to_json()) for kind in BAD_VALUE_PROBES},
+        "request.unknown_parameters": Choice({"action": "ignore"}),
+        "error.unknown_key": Choice({"status": unknown_key.status, "body": unknown_key.body()}),
+        "error.order": Choice("key_first"),
+        **{f"filter.{f.name}": Choice(f.reading) for f in FILTERS if f.assumed_rule_id},
+        "order.ties": Choice(TIE_ORDERS[0]),
+        "extra_fields": Choice({"lead": {}, "pagination": {}, "body": {}}),
+    }
+    return choices
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A choice that changed since a profile was recorded."""
+
+    choice: str
+    rule: str
+    was: Any
+    now: Any
+    seen_in: str
+
+    def __str__(self) -> str:
+        return f"[{self.choice}] was {_show(self.was)}, now {_show(self.now)} (seen in {self.seen_in})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "choice": self.choice,
+            "rule": self.rule,
+            "was": self.was,
+            "now": self.now,
+            "seen_in": self.seen_in,
+        }
+
+
+def _show(value: Any) -> str:
+    shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return shown if len(shown) <= 160 else shown[:157] + "..."
+
+
+_MISSING: Final = object()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A server's choices where the reference page is silent (see the module's docstring).
+
+    ``choices`` maps a choice id of :data:`CHOICES` to what was recorded; a choice not there
+    reads as :data:`ASSUMED`'s. ``lead.fields`` and ``headers`` have no assumed value: without
+    them the mock sends every field and its own headers, and the suite does not check them.
+    """
+
+    choices: Mapping[str, Choice] = field(default_factory=dict)
+    recorded: Mapping[str, Any] = field(default_factory=dict)  # when, from where, how many requests
+    unobserved: Mapping[str, str] = field(default_factory=dict)  # choice id → why it was not seen
+
+    def choice(self, choice_id: str) -> Choice | None:
+        found = self.choices.get(choice_id)
+        if found is None and self is not ASSUMED:
+            found = ASSUMED.choices.get(choice_id)
+        return found
+
+    def value(self, choice_id: str) -> Any:
+        found = self.choice(choice_id)
+        return None if found is None else found.value
+
+    def seen_in(self, choice_id: str) -> str:
+        found = self.choices.get(choice_id)
+        return found.seen_in if found is not None else "this project's assumption"
+
+    # -- typed views ------------------------------------------------------------------------
+
+    @cached_property
+    def default_limit(self) -> int:
+        return int(self.value("page.default_limit"))
+
+    @cached_property
+    def default_page(self) -> int:
+        return int(self.value("page.default_page"))
+
+    @cached_property
+    def readings(self) -> dict[str, str]:
+        """The reading of each filter (filter name → reading name)."""
+        return {
+            f.name: str(self.value(f"filter.{f.name}") or f.reading) for f in FILTERS if f.assumed_rule_id
+        }
+
+    @cached_property
+    def custom_readings(self) -> dict[str, str]:
+        """The readings that are not this project's: what the mock must do differently."""
+        own = {f.name: f.reading for f in FILTERS}
+        return {name: r for name, r in self.readings.items() if r != own[name]}
+
+    @property
+    def ties(self) -> str:
+        return str(self.value("order.ties"))
+
+    @property
+    def error_order(self) -> str:
+        return str(self.value("error.order"))
+
+    @cached_property
+    def unknown_key(self) -> Outcome:
+        value = self.value("error.unknown_key")
+        return Outcome("refuse", value["status"], value["body"])
+
+    @cached_property
+    def unknown_parameters(self) -> Outcome:
+        return Outcome.from_json(self.value("request.unknown_parameters"))
+
+    @cached_property
+    def fields(self) -> dict[str, str] | None:
+        """How each lead field shows (field → one of :data:`PRESENCE`), if recorded."""
+        value = self.value("lead.fields")
+        return dict(value) if value is not None else None
+
+    @cached_property
+    def extra_fields(self) -> dict[str, dict[str, Any]]:
+        """Undocumented fields (``"lead"``, ``"pagination"``, ``"body"`` → name → ``{"type",
+        "example"}``)."""
+        value = self.value("extra_fields") or {}
+        return {scope: dict(value.get(scope, {})) for scope in ("lead", "pagination", "body")}
+
+    @cached_property
+    def extra_examples(self) -> dict[str, dict[str, Any]]:
+        """The example value of each undocumented field, by scope (for the mock to send)."""
+        return {
+            scope: {name: info.get("example") for name, info in fields.items()}
+            for scope, fields in self.extra_fields.items()
+        }
+
+    @cached_property
+    def headers(self) -> dict[str, Any] | None:
+        value = self.value("headers")
+        return dict(value) if value is not None else None
+
+    def present(self, lead: Mapping[str, Any]) -> dict[str, Any]:
+        """``lead`` as this server shows it: its fields left out as ``lead.fields`` says, and
+        the undocumented fields it sends (their recorded example, where the lead has none)."""
+        fields = self.fields or {}
+        out = {}
+        for name, value in lead.items():
+            presence = fields.get(name)
+            if presence == "never" or (
+                (presence == "omitted_when_null" and value is None)
+                or (presence == "omitted_when_empty" and _is_empty(value))
+            ):
+                continue
+            out[name] = value
+        for name, example in self.extra_examples["lead"].items():
+            out.setdefault(name, example)
+        return out
+
+    def presence_problems(self, lead: Mapping[str, Any]) -> list[str]:
+        """How ``lead`` shows its fields otherwise than ``lead.fields`` says (none if not recorded)."""
+        problems = []
+        for name, presence in (self.fields or {}).items():
+            present = name in lead
+            value = lead.get(name)
+            if presence == "always" and not present:
+                problems.append(f"{name} absent (recorded: always present)")
+            elif presence == "never" and present:
+                problems.append(f"{name} present (recorded: never sent)")
+            elif presence == "omitted_when_null" and present and value is None:
+                problems.append(f"{name}: null (recorded: left out when null)")
+            elif presence == "omitted_when_empty" and present and _is_empty(value):
+                problems.append(f"{name}: {value!r} (recorded: left out when null or empty)")
+        return problems
+
+    def bad_value(self, parameter: str, kind: str) -> Outcome:
+        """What this server does with a value of ``parameter`` that is wrong in ``kind`` way: as
+        recorded for that kind (or a related one: zero and negative); else refused as this
+        server refuses the bad values it was seen refusing (its status, error_code and body
+        fields, with the mock's message); else this project's ``400 VALIDATION_ERROR``."""
+        for key in (f"{parameter}.{kind}", f"{parameter}.{_RELATED.get(kind, kind)}"):
+            found = self.choices.get(f"bad_value.{key}")
+            if found is not None:
+                return Outcome.from_json(found.value)
+        return self._usual_refusal
+
+    @cached_property
+    def _usual_refusal(self) -> Outcome:
+        refusals = [
+            Outcome.from_json(c.value)
+            for cid, c in self.choices.items()
+            if cid.startswith("bad_value.") and c.value.get("action") == "refuse"
+        ]
+        if not refusals:
+            return _validation_refusal()
+        usual = Counter((r.status, json.dumps(_with_message(r.body), sort_keys=True)) for r in refusals)
+        status, body = usual.most_common(1)[0][0]
+        return Outcome("refuse", status, json.loads(body))
+
+    @cached_property
+    def repeated(self) -> Outcome:
+        found = self.choices.get("bad_value.repeated")
+        return Outcome.from_json(found.value) if found is not None else _validation_refusal()
+
+    @cached_property
+    def reads_as_assumed(self) -> bool:
+        """Whether a query string reads exactly as :func:`~spec.parse_query_string` reads it."""
+        return (
+            all(
+                c.value == _validation_refusal().to_json()
+                for cid, c in self.choices.items()
+                if cid.startswith("bad_value.")
+            )
+            and self.default_limit == DEFAULT_LIMIT
+            and self.default_page == DEFAULT_PAGE
+            and self.unknown_parameters.action == "ignore"
+        )
+
+    # -- reading a request ------------------------------------------------------------------
+
+    def read_query(self, raw: bytes | str) -> LeadQuery:
+        """The query this server reads from a raw query string: each bad value refused,
+        clamped, defaulted or taken as recorded; the recorded defaults of limit and page.
+
+        Raises :class:`Refused` (a status and body to answer) or :class:`ParameterError` (the
+        mock's own ``400 VALIDATION_ERROR``).
+        """
+        if self.reads_as_assumed:
+            return parse_query_string(raw)
+        values: dict[str, Any] = {}
+        for name, text in decode_pairs(raw):
+            parameter = PARAMETERS.get(name)
+            if parameter is None:
+                if self.unknown_parameters.action == "refuse":
+                    raise _refuse(self.unknown_parameters, name, text, "unknown", "")
+                continue
+            if name in values:
+                repeated = self.repeated
+                if repeated.action == "first":
+                    continue
+                if repeated.action != "last":
+                    message = f"'{name}' is given more than once. Give it once."
+                    raise _refuse(repeated, name, text, "repeated", message)
+            try:
+                values[name] = parameter.parse(name, text)
+            except ParameterError as error:
+                outcome = self.bad_value(name, error.kind)
+                taken = _take(outcome, parameter.name, parameter.bounds, error)
+                if taken is _DEFAULT:
+                    values.pop(name, None)
+                else:
+                    values[name] = taken
+        query = LeadQuery(tuple((name, values[name]) for name in PARAMETERS if name in values))
+        if "limit" not in values and self.default_limit != DEFAULT_LIMIT:
+            query = query.with_(limit=self.default_limit)
+        if "page" not in values and self.default_page != DEFAULT_PAGE:
+            query = query.with_(page=self.default_page)
+        return query
+
+    def refuse_unknown_key(self, key: str) -> tuple[int, Any]:
+        """The status and body answering an unknown key."""
+        outcome = self.unknown_key
+        return int(outcome.status or 401), render(outcome.body, {"key": key})
+
+    # -- the file ---------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "recorded": dict(self.recorded),
+            "choices": {
+                cid: {"value": c.value, "seen_in": c.seen_in, "rule": CHOICES[cid]}
+                for cid, c in sorted(self.choices.items(), key=lambda item: _order(item[0]))
+            },
+            "unobserved": dict(sorted(self.unobserved.items(), key=lambda item: _order(item[0]))),
+        }
+
+    @classmethod
+    def from_json(cls, document: Any, *, source: str = "profile") -> Profile:
+        """A profile from its JSON form. Raises :class:`ProfileError` naming what is wrong."""
+        if isinstance(document, dict) and document.get("format") == FORMAT:
+            version = document.get("version")
+            if isinstance(version, int) and version > VERSION:
+                raise ProfileError(
+                    f"{source}: profile version {version} was written by a newer rotor-leads (this one"
+                    f" reads version {VERSION}); upgrade rotor-leads or record the profile again"
+                )
+        error = next(iter(sorted(_validator().iter_errors(document), key=lambda e: e.path)), None)
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+            raise ProfileError(
+                f"{source}: not a rotor-leads profile at {where}: {error.message}"
+                " (record one with: python -m pytest contract_tests --record-profile FILE)"
+            )
+        choices = {cid: Choice(c["value"], c.get("seen_in", "")) for cid, c in document["choices"].items()}
+        for cid, choice in choices.items():
+            problem = _check_choice(cid, choice.value)
+            if problem:
+                raise ProfileError(f"{source}: choice {cid}: {problem}")
+        return cls(choices, document.get("recorded", {}), document.get("unobserved", {}))
+
+    def describe(self) -> str:
+        """One line: where and when it was recorded."""
+        if self is ASSUMED:
+            return "this project's assumptions"
+        at = self.recorded.get("at", "an unknown time")
+        return f"the profile of {self.recorded.get('target', 'a server')} recorded at {at}"
+
+
+def _with_message(body: Any) -> Any:
+    """A refusal's body with its message made the mock's own (``{message}``)."""
+    return {**body, "message": "{message}"} if isinstance(body, dict) and "message" in body else body
+
+
+def _order(choice_id: str) -> int:
+    names = list(CHOICES)
+    return names.index(choice_id) if choice_id in names else len(names)
+
+
+_DEFAULT: Final = object()
+
+
+def _refuse(outcome: Outcome, parameter: str, raw: str, kind: str, message: str) -> Refused:
+    body = render(outcome.body, {"parameter": parameter, "value": raw, "message": message})
+    return Refused(parameter, int(outcome.status or 400), body, kind=kind, raw=raw)
+
+
+def _take(outcome: Outcome, name: str, bounds: tuple[int, int] | None, error: ParameterError) -> Any:
+    """The value a server serves for a bad one, or :data:`_DEFAULT`; raises :class:`Refused`."""
+    if (
+        outcome.action == "clamp"
+        and bounds is not None
+        and error.kind in ("zero", "negative", "above_maximum")
+    ):
+        return bounds[0] if error.kind != "above_maximum" else bounds[1]
+    if outcome.action in ("default", "clamp"):
+        return _DEFAULT
+    if outcome.action == "value":
+        try:
+            return PARAMETERS[name].parse(name, _text(outcome.value))
+        except ParameterError:
+            return _DEFAULT
+    if outcome.action == "accept" and error.kind == "too_long":
+        return error.raw or None
+    raise _refuse(outcome, name, error.raw, error.kind, str(error))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _check_choice(choice_id: str, value: Any) -> str | None:
+    """What is wrong with a choice's value beyond what the schema says, if anything."""
+    if choice_id.startswith("filter."):
+        f = next(f for f in FILTERS if f.name == choice_id.removeprefix("filter."))
+        if value not in f.readings:
+            return f"{value!r} is not a reading of {f.name}; give one of {', '.join(f.readings)}"
+    return None
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read a profile file. Raises :class:`ProfileError` naming the file and what is wrong."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ProfileError(f"{path}: not valid JSON ({exc})") from None
+    return Profile.from_json(document, source=str(path))
+
+
+ASSUMED: Final = Profile(_assumed_choices())
+
+
+# -- drift ------------------------------------------------------------------------------------
+
+
+def _comparable(choice_id: str, value: Any) -> Any:
+    if choice_id.startswith("bad_value.") or choice_id == "request.unknown_parameters":
+        return Outcome.from_json(value).comparable()
+    if choice_id == "error.unknown_key":
+        return Outcome("refuse", value.get("status"), value.get("body")).comparable()
+    if choice_id == "headers" and isinstance(value.get("other"), dict):
+        return {**value, "other": sorted(value["other"])}  # which headers, not their values
+    if choice_id == "extra_fields":
+        return {
+            scope: {name: info.get("type") for name, info in fields.items()}
+            for scope, fields in value.items()
+        }
+    return value
+
+
+def _parts(choice_id: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """A choice as the parts drift names one by one: a field, a header list, a scope."""
+    if choice_id in ("lead.fields", "headers") and isinstance(value, dict):
+        for name, item in value.items():
+            yield f"{choice_id}.{name}", item
+    elif choice_id == "extra_fields" and isinstance(value, dict):
+        for scope, fields in value.items():
+            for name, kind in fields.items():
+                yield f"{choice_id}.{scope}.{name}", kind
+    else:
+        yield choice_id, value
+
+
+def drift(old: Profile, new: Profile) -> list[Drift]:
+    """Every choice ``new`` observed differently from ``old`` (both must have observed it)."""
+    out: list[Drift] = []
+    for choice_id in CHOICES:
+        was, now = old.choices.get(choice_id), new.choices.get(choice_id)
+        if was is None or now is None:
+            continue
+        before = dict(_parts(choice_id, _comparable(choice_id, was.value)))
+        after = dict(_parts(choice_id, _comparable(choice_id, now.value)))
+        for part in sorted(before.keys() | after.keys(), key=lambda p: (p not in before, p)):
+            a, b = before.get(part, _MISSING), after.get(part, _MISSING)
+            if _normal(a) != _normal(b):
+                out.append(Drift(part, CHOICES[choice_id], _plain(a), _plain(b), now.seen_in))
+    return out
+
+
+def _normal(value: Any) -> Any:
+    return sorted(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else value
+
+
+def _plain(value: Any) -> Any:
+    return "(absent)" if value is _MISSING else value
+
+
+def choice_ids() -> Sequence[str]:
+    return tuple(CHOICES)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
