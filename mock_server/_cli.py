@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import click
 import orjson
 
+from rotor_leads import spec
 from rotor_leads.mock_server._serve import CONFIG_ENV
 from rotor_leads.mock_server.engine._config import (
     BODY_SECONDS,
@@ -26,7 +27,12 @@ from rotor_leads.mock_server.engine._config import (
 )
 from rotor_leads.mock_server.engine._data import FixtureError, load_fixture_file
 from rotor_leads.mock_server.engine._keys import DEMO_KEY_NOTES, DEMO_KEYS, KeysFileError, load_keys_file
-from rotor_leads.mock_server.engine._runtime import build_store, fixtures_store, reset_state
+from rotor_leads.mock_server.engine._runtime import (
+    build_store,
+    fixtures_store,
+    load_config_profile,
+    reset_state,
+)
 from rotor_leads.mock_server.engine.state import LocalState, StateError, open_state
 from rotor_leads.mock_server.engine.state._redis import shown
 from rotor_leads.mock_server.engine.store import StoreError
@@ -71,6 +77,16 @@ def _fixtures(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     except FixtureError as exc:
         raise click.BadParameter(str(exc)) from None
     return Path(value)
+
+
+def _profile(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    try:
+        spec.load_profile(value)  # fail now, with the file and the place named
+    except spec.ProfileError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return Path(value).absolute()
 
 
 def _db(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
@@ -163,6 +179,13 @@ def main() -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="JSON array of your own leads, served instead of generated ones.",
 )
+@click.option(
+    "--profile",
+    callback=_profile,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A behaviour profile recorded by the contract suite (--record-profile): answer as that"
+    " server did where the reference page is silent (defaults, bad values, errors, fields, headers).",
+)
 @click.option("--latency", type=LatencyRange(), help="Add MIN-MAX milliseconds to every /leads answer.")
 @click.option(
     "--fail-rate",
@@ -218,6 +241,7 @@ def serve(
     db: Path | None,
     keys: Any,
     fixtures: Path | None,
+    profile: Path | None,
     latency: tuple[int, int] | None,
     fail_rate: float,
     workers: int,
@@ -250,6 +274,7 @@ def serve(
             db=db,
             keys=keys,
             fixtures=fixtures,
+            profile=profile,
             latency=latency,
             fail_rate=fail_rate,
             state_dir=state_dir,
@@ -278,6 +303,7 @@ def _prepare(config: MockConfig) -> None:
             ) as bar:
                 build_store(
                     config,
+                    profile=load_config_profile(config),
                     progress=lambda done: bar.update(done - bar.pos),
                     building=lambda why: click.echo(f"{config.db}: {why}; building it again.", err=True),
                 ).close()
@@ -294,7 +320,7 @@ def _prepare(config: MockConfig) -> None:
             reset_state(state, config)
         finally:
             state.close()
-    except (StoreError, StateError, FixtureError) as exc:
+    except (StoreError, StateError, FixtureError, spec.ProfileError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -333,6 +359,8 @@ def _banner(config: MockConfig, host: str, port: int) -> None:
         f"fixtures from {config.fixtures}" if config.fixtures else f"{config.leads} leads, seed {config.seed}"
     )
     click.echo(f"Rotor mock: {url}/leads  ({data})")
+    if config.profile is not None:
+        click.echo(f"Behaviour: {spec.load_profile(config.profile).describe()} ({config.profile})")
     click.echo(f"API reference: {url}/docs")
     if config.keys == DEMO_KEYS:
         click.echo("Demo keys:")

@@ -4,6 +4,7 @@ respx route. Imported when a test first uses the fixture, not when pytest loads 
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 from typing import Any, Final
 
 import httpx
@@ -29,8 +30,9 @@ class RotorApi:
 
     ``use(...)`` and the ``rotor_api`` marker take the mock's options: ``leads``, ``seed``,
     ``fixtures`` (your own leads, as for ``--fixtures``), ``keys`` (as in a ``--keys`` file:
-    ``{"k1": {"scopes": ["leads:read"], "daily_limit": 2}}``), ``latency``, ``fail_rate``,
-    ``retry_after``. Raises ``ValueError`` (a :class:`~rotor_leads.mock_server.KeysFileError`
+    ``{"k1": {"scopes": ["leads:read"], "daily_limit": 2}}``), ``profile`` (a behaviour profile
+    file: answer as the profiled server did), ``latency``, ``fail_rate``, ``retry_after``.
+    Raises ``ValueError`` (a :class:`~rotor_leads.mock_server.KeysFileError`
     or :class:`~rotor_leads.mock_server.FixtureError` among them) for a bad one, at once.
     """
 
@@ -44,6 +46,8 @@ class RotorApi:
     def _build(*, fixtures: list[dict[str, Any]] | None = None, **config: Any) -> Flask:
         if "keys" in config:
             config["keys"] = keys_from(config["keys"], where="rotor_api keys")
+        if config.get("profile") is not None:
+            config["profile"] = Path(config["profile"])
         app = create_app(MockConfig(**config))
         if fixtures is not None:
             app.extensions["rotor_mock"].load_leads(fixtures)

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "rotor_api(leads=N, seed=S, fixtures=[...], keys={...}): the data of the rotor_api fake"
+        "markers",
+        "rotor_api(leads=N, seed=S, fixtures=[...], keys={...}, profile=FILE): the rotor_api fake's data"
+        " and behaviour",
     )
 
 
@@ -36,7 +38,8 @@ def rotor_api(request: pytest.FixtureRequest) -> Iterator[RotorApi]:
     ``https://api.getrotor.com/open-api/…`` is answered by the mock (same data, keys, quotas
     and errors); requests to other hosts raise. Choose the data with
     ``@pytest.mark.rotor_api(leads=250, seed=4)`` (or ``fixtures=[...]``, ``keys={...}`` as in a
-    --keys file), or ``rotor_api.use(...)``. Then ``rotor_api.fail_next(429, times=2)`` (401, 403,
+    --keys file, ``profile="profile.json"`` to answer as a profiled server did), or
+    ``rotor_api.use(...)``. Then ``rotor_api.fail_next(429, times=2)`` (401, 403,
     429, 500), ``rotor_api.delay_next(ms)``, ``rotor_api.total(stage="won")``, and
     ``rotor_api.calls`` (respx's call log). Demo keys: demo-key, demo-key-unlimited,
     demo-key-no-scope, demo-key-exhausted."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+
+from rotor_leads import spec
 
 pytest_plugins = ["pytester"]
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -105,3 +108,38 @@ def test_fixture__takes_keys_as_a_keys_file_does(pytester: pytest.Pytester) -> N
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=7)
+
+
+def test_fixture__serves_a_behaviour_profile(pytester: pytest.Pytester) -> None:
+    choices = {
+        "page.default_limit": spec.Choice(25, "GET /leads (main key) → 200"),
+        "error.unknown_key": spec.Choice(
+            {"status": 403, "body": {"status": "error", "message": "Forbidden", "error_code": "FORBIDDEN"}},
+            "GET /leads (unknown key) → 403",
+        ),
+    }
+    (pytester.path / "profile.json").write_bytes(
+        json.dumps(spec.Profile(choices, {"target": "https://staging.example"}, {}).to_json()).encode()
+    )
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+
+        URL = "https://api.getrotor.com/open-api/leads"
+
+        @pytest.mark.rotor_api(profile="profile.json")
+        def test_profiled(rotor_api):
+            assert httpx.get(URL, headers={"x-api-key": "demo-key"}).json()["pagination"]["limit"] == 25
+            refused = httpx.get(URL, headers={"x-api-key": "nope"})
+            assert refused.status_code == 403 and refused.json()["error_code"] == "FORBIDDEN"
+
+        def test_a_bad_profile_fails_at_once(rotor_api, tmp_path):
+            bad = tmp_path / "bad.json"
+            bad.write_text("{}")
+            with pytest.raises(ValueError, match="not a rotor-leads profile"):
+                rotor_api.use(profile=bad)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)

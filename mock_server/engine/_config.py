@@ -32,7 +32,8 @@ class MockConfig:
     milliseconds added to every ``/leads`` answer; ``fail_rate`` the share of answers turned
     into a 500 (seeded). ``admin_token``, when set, is required by every admin request;
     ``loopback`` says the mock listens on a loopback address only, so the admin API also
-    refuses a ``Host`` that is not a loopback name (a page using DNS rebinding).
+    refuses a ``Host`` that is not a loopback name (a page using DNS rebinding). ``profile``
+    makes the mock answer as a profiled server did where the reference page is silent.
     """
 
     leads: int = DEFAULT_LEADS
@@ -52,6 +53,8 @@ class MockConfig:
     body_seconds: float = BODY_SECONDS
     #: Retry-After of a 429, in seconds (at most until the quota resets); None: until it resets.
     retry_after: int | None = RETRY_AFTER
+    #: A behaviour profile file (``spec.load_profile``): serve a profiled server's choices.
+    profile: Path | None = None
 
     def __post_init__(self) -> None:
         if self.leads < 0:
@@ -78,7 +81,7 @@ class MockConfig:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MockConfig:
         values = dict(data)
-        for name in ("db", "fixtures", "state_dir"):
+        for name in ("db", "fixtures", "state_dir", "profile"):
             if values.get(name) is not None:
                 values[name] = Path(values[name])
         if values.get("latency") is not None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 import threading
 import time
+import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
+import orjson
+
+from rotor_leads import spec
 from rotor_leads.mock_server.engine._config import MockConfig
 from rotor_leads.mock_server.engine._data import generate_leads, load_fixture_file, validate_leads
 from rotor_leads.mock_server.engine.state import SharedState, StateUnavailable, open_state
@@ -23,29 +26,65 @@ FIXTURES: Final = "fixtures"
 _START_EPOCH: Final = {"data": 0, "scenario": None}
 
 
-def seeded_source(config: MockConfig) -> str:
-    return f"seeded:leads={config.leads}:seed={config.seed}"
+def load_config_profile(config: MockConfig) -> spec.Profile:
+    """The behaviour profile ``config`` names, or this project's. Raises ``spec.ProfileError``."""
+    return spec.load_profile(config.profile) if config.profile is not None else spec.ASSUMED
+
+
+def seeded_source(config: MockConfig, profile: spec.Profile = spec.ASSUMED) -> str:
+    source = f"seeded:leads={config.leads}:seed={config.seed}"
+    shaping = _shaping(profile)
+    if shaping:  # a profile that changes what is stored makes another data set file
+        source += f":profile={zlib.crc32(orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS)):08x}"
+    return source
+
+
+def _shaping(profile: spec.Profile) -> dict[str, Any]:
+    """What of a profile changes the stored data: lead fields, extras, tie order, readings."""
+    shaping: dict[str, Any] = {}
+    if profile.fields or profile.extra_examples["lead"]:
+        shaping["lead"] = [profile.fields, profile.extra_examples["lead"]]
+    if profile.ties != spec.TIE_ORDERS[0]:
+        shaping["ties"] = profile.ties
+    if profile.custom_readings:
+        shaping["readings"] = profile.custom_readings
+    return shaping
+
+
+def _presented(leads: Iterable[dict[str, Any]], profile: spec.Profile) -> Iterable[dict[str, Any]]:
+    if not profile.fields and not profile.extra_examples["lead"]:
+        return leads
+    return (profile.present(lead) for lead in leads)
 
 
 def build_store(
-    config: MockConfig, *, progress: Progress | None = None, building: Callable[[str], None] | None = None
+    config: MockConfig,
+    *,
+    progress: Progress | None = None,
+    building: Callable[[str], None] | None = None,
+    profile: spec.Profile = spec.ASSUMED,
 ) -> LeadStore:
-    """The seeded data set of ``config``: reused from ``config.db`` if it holds it intact,
-    built (again) otherwise (``building`` is told why). Raises
+    """The seeded data set of ``config`` (shaped by ``profile``): reused from ``config.db`` if
+    it holds it intact, built (again) otherwise (``building`` is told why). Raises
     :class:`~mock_server._store.StoreError` for a file that cannot be used."""
-    source = seeded_source(config)
-    leads = functools.partial(generate_leads, config.leads, seed=config.seed)
+    source = seeded_source(config, profile)
+
+    def leads() -> Iterable[dict[str, Any]]:
+        return _presented(generate_leads(config.leads, seed=config.seed), profile)
+
     if config.db is not None:
-        return open_or_build(config.db, source=source, leads=leads, progress=progress, building=building)
-    store = LeadStore(None)
+        return open_or_build(
+            config.db, source=source, leads=leads, progress=progress, building=building, profile=profile
+        )
+    store = LeadStore(None, profile=profile)
     store.load(leads(), source=source, presorted=True, progress=progress)
     return store
 
 
-def fixtures_store(leads: list[dict[str, Any]]) -> LeadStore:
-    """A store of a user's leads, in memory, fully loaded."""
-    store = LeadStore(None)
-    store.load(leads, source="fixtures")
+def fixtures_store(leads: list[dict[str, Any]], profile: spec.Profile = spec.ASSUMED) -> LeadStore:
+    """A store of a user's leads (shaped by ``profile``), in memory, fully loaded."""
+    store = LeadStore(None, profile=profile)
+    store.load(list(_presented(leads, profile)), source="fixtures")
     return store
 
 
@@ -65,6 +104,7 @@ class Runtime:
 
     def __init__(self, config: MockConfig) -> None:
         self.config = config
+        self.profile = load_config_profile(config)
         self.state = open_state(config.state_dir, config.shared_state)
         limited = [k.key for k in config.keys.values() if k.daily_limit is not None and not k.exhausted]
         prepare = getattr(self.state, "prepare", None)
@@ -126,16 +166,16 @@ class Runtime:
         # from it. Its connections close when it is garbage, after its last request.
         fixtures = self.state.get(FIXTURES)
         if fixtures is None:
-            store, source = build_store(self.config), "seeded"
+            store, source = build_store(self.config, profile=self.profile), "seeded"
         else:
-            store, source = fixtures_store(fixtures), "fixtures"
+            store, source = fixtures_store(fixtures, self.profile), "fixtures"
         self.store, self.data_source = store, source
 
     def load_leads(self, records: Any) -> int:
         """Replace the data set with a user's leads, validated and stored first (a set that
         cannot be served changes nothing); returns how many. The scenario stays as it is."""
         leads = validate_leads(records, source="request body")
-        fixtures_store(leads)  # fails here, not in every worker, if the leads cannot be stored
+        fixtures_store(leads, self.profile)  # fails here, not in every worker, if the leads cannot be stored
         self.state.put(FIXTURES, leads)
         self.state.update(EPOCH, lambda epoch: {**epoch, "data": epoch["data"] + 1})
         self.sync(wait=True)

@@ -29,6 +29,14 @@ class ApiError(Exception):
         self.body = error.body(**fields)
         self.headers = dict(headers or {})
 
+    @classmethod
+    def answer(cls, status: int, body: Any, *, headers: Mapping[str, str] | None = None) -> ApiError:
+        """An error answered as given: a profiled server's own status and body."""
+        error = cls.__new__(cls)
+        Exception.__init__(error, str(status))
+        error.status, error.body, error.headers = status, body, dict(headers or {})
+        return error
+
     def render(self) -> bytes:
         return orjson.dumps(self.body)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
@@ -113,7 +114,8 @@ def _authenticate(rt: Runtime, raw_key: str | None) -> ApiKey:
         raise ApiError(spec.ERRORS["AUTHENTICATION_REQUIRED"])
     key = rt.config.keys.get(raw_key)
     if key is None:
-        raise ApiError(spec.ERRORS["INVALID_API_KEY"])
+        status, body = rt.profile.refuse_unknown_key(raw_key)
+        raise ApiError.answer(status, body)
     if spec.REQUIRED_SCOPE not in key.scopes:
         raise ApiError(spec.ERRORS["INSUFFICIENT_SCOPE"])
     return key
@@ -147,22 +149,102 @@ def authorize(rt: Runtime, request: LeadsRequest, code: int | None) -> ApiKey:
         )
     if rt.config.fail_rate and rt.rng.random() < rt.config.fail_rate:
         raise ApiError(spec.ERRORS["INTERNAL_ERROR"])
+    if rt.profile.error_order == "parameters_first":  # a profiled server that reads them first
+        try:
+            read_query(rt.profile, request)
+        except ApiError as refused:
+            # Refused before it is counted: the quota as it stands, for a known key.
+            known = rt.config.keys.get(request.key or "")
+            if known is not None and known.daily_limit is not None and not known.exhausted:
+                now = datetime.now(UTC)
+                used = rt.state.used_today([known], now).get(known.key, 0)
+                standing = Quota(True, known.daily_limit, max(0, known.daily_limit - used), now.toordinal())
+                refused.headers = {**standing.headers(now), **refused.headers}
+            raise
     return _authenticate(rt, request.key)
 
 
+def read_query(
+    profile: spec.Profile, request: LeadsRequest, headers: dict[str, str] | None = None
+) -> spec.LeadQuery:
+    """The query of ``request`` as ``profile`` reads it. Raises :class:`ApiError`."""
+    try:
+        return profile.read_query(request.query)
+    except spec.Refused as refused:
+        raise ApiError.answer(refused.status, refused.body, headers=headers) from None
+    except spec.ParameterError as exc:
+        raise validation_error(str(exc), headers=headers) from None
+
+
 def admit(
-    request: LeadsRequest, quota: Quota, now: datetime, *, retry_after: int | None
+    rt: Runtime, request: LeadsRequest, quota: Quota, now: datetime
 ) -> tuple[dict[str, str], spec.LeadQuery]:
     """The last step, once the request is counted: the quota's verdict, then the parameters.
     Returns the headers and the query to answer. Raises :class:`ApiError`."""
-    headers = quota.headers(now, retry_after=retry_after)
+    headers = quota.headers(now, retry_after=rt.config.retry_after)
     if not quota.allowed:
         raise ApiError(spec.ERRORS["RATE_LIMIT_EXCEEDED"], headers=headers, limit=quota.limit)
-    try:
-        query = spec.parse_query_string(request.query)
-    except spec.ParameterError as exc:
-        raise validation_error(str(exc), headers=headers) from None
-    return headers, query
+    return headers, read_query(rt.profile, request, headers)
+
+
+def _rate_header(name: str) -> bool:
+    lowered = name.lower()
+    return lowered == "retry-after" or lowered.startswith(("x-ratelimit-", "ratelimit-"))
+
+
+def _rate_value(name: str, headers: dict[str, str]) -> str | None:
+    """The value of rate-limit header ``name`` (lower case), made from the mock's own ones."""
+    limit, remaining = headers.get("X-RateLimit-Limit"), headers.get("X-RateLimit-Remaining")
+    reset = headers.get("X-RateLimit-Reset")
+    if name in ("x-ratelimit-limit", "ratelimit-limit"):
+        return limit
+    if name in ("x-ratelimit-remaining", "ratelimit-remaining"):
+        return remaining
+    if name == "x-ratelimit-reset":
+        return reset
+    if name == "ratelimit-reset" and reset is not None:  # seconds until the reset, as the IETF draft
+        return str(max(0, int(reset) - int(time.time())))
+    if name == "x-ratelimit-used" and limit is not None and remaining is not None:
+        return str(int(limit) - int(remaining))
+    if name == "retry-after":
+        return headers.get("Retry-After")
+    return None
+
+
+def _canonical(name: str) -> str:
+    return "-".join("RateLimit" if part == "ratelimit" else part.capitalize() for part in name.split("-"))
+
+
+def profiled_headers(profile: spec.Profile, status: int, headers: dict[str, str]) -> dict[str, str]:
+    """The headers a profiled server sends, in place of the mock's own rate-limit ones: the
+    rate-limit names it recorded that the mock can fill (``X-RateLimit-*``, ``RateLimit-*``,
+    ``Retry-After``), and on a page its other headers (the recorded value where every page had
+    the same, else a fresh UUID, as a request id)."""
+    recorded = profile.headers
+    if recorded is None:
+        return headers
+    out = headers
+    if any(_rate_header(k) for k in headers):
+        names = list(recorded.get("rate_limit", []))
+        if status == 429:
+            names = list(recorded.get("on_429", [*names, "retry-after"]))
+        out = {k: v for k, v in headers.items() if not _rate_header(k)}
+        for name in names:
+            value = _rate_value(name, headers)
+            if value is not None:
+                out[_canonical(name)] = value
+    other = recorded.get("other")
+    if status == 200 and isinstance(other, dict) and other:
+        out = dict(out)
+        for name, value in other.items():
+            out.setdefault(_canonical(name), value if value is not None else str(uuid.uuid4()))
+    return out
+
+
+def content_type(profile: spec.Profile) -> str:
+    """The Content-Type of every ``/leads`` answer: the profiled server's, or JSON."""
+    recorded = profile.headers
+    return str(recorded["content_type"]) if recorded and recorded.get("content_type") else JSON
 
 
 def unavailable(error: StateUnavailable) -> ApiError:
@@ -197,6 +279,7 @@ class LeadsEndpoint:
         self.rt = rt
         self.app = app
         self.cors = tuple(CORS_HEADERS.items()) if rt.config.cors else ()
+        self.content_type = content_type(rt.profile)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -217,7 +300,7 @@ class LeadsEndpoint:
                 time.sleep(delay)
             key = authorize(rt, request, code)
             now = datetime.now(UTC)
-            headers, query = admit(request, rt.state.spend(key, now), now, retry_after=rt.config.retry_after)
+            headers, query = admit(rt, request, rt.state.spend(key, now), now)
             status, body = 200, rt.store.page(query)
         except ApiError as error:
             status, headers, body = error.status, error.headers, error.render()
@@ -227,9 +310,16 @@ class LeadsEndpoint:
         except Exception:  # never a traceback to the client: the documented 500
             failure = crash(rt, path)
             status, headers, body = failure.status, failure.headers, failure.render()
+        if rt.profile.headers is not None:
+            headers = profiled_headers(rt.profile, status, headers)
         start_response(
             STATUS_LINES[status],
-            [("Content-Type", JSON), ("Content-Length", str(len(body))), *headers.items(), *self.cors],
+            [
+                ("Content-Type", self.content_type),
+                ("Content-Length", str(len(body))),
+                *headers.items(),
+                *self.cors,
+            ],
         )
         log_entry(rt, request, path, status, started)
         return [body]

@@ -31,9 +31,11 @@ from rotor_leads.mock_server.web._leads import (
     LeadsRequest,
     admit,
     authorize,
+    content_type,
     crash,
     log_entry,
     prepare,
+    profiled_headers,
     unavailable,
 )
 
@@ -60,6 +62,7 @@ class RsgiApp:
         self.rt: Runtime = app.extensions["rotor_mock"]
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="rotor-mock")
         self.cors = list(CORS_HEADERS.items()) if self.rt.config.cors else []
+        self.content_type = content_type(self.rt.profile)
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":
@@ -92,7 +95,7 @@ class RsgiApp:
             key = authorize(rt, request, code)
             now = datetime.now(UTC)
             quota = await rt.state.spend_async(key, now)
-            headers, query = admit(request, quota, now, retry_after=rt.config.retry_after)
+            headers, query = admit(rt, request, quota, now)
             store = rt.store
             body = store.cached(query)
             if body is None:
@@ -106,7 +109,11 @@ class RsgiApp:
         except Exception:
             failure = crash(rt, scope.path)
             status, headers, body = failure.status, failure.headers, failure.render()
-        proto.response_bytes(status, [("content-type", JSON), *headers.items(), *self.cors], body)
+        if rt.profile.headers is not None:
+            headers = profiled_headers(rt.profile, status, headers)
+        proto.response_bytes(
+            status, [("content-type", self.content_type), *headers.items(), *self.cors], body
+        )
         log_entry(rt, request, scope.path, status, started)
 
     async def _flask(self, scope: Any, proto: Any) -> None:

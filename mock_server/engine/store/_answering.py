@@ -9,7 +9,7 @@ the index's rowids alone where they can (see ``_filters``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rotor_leads import spec
@@ -35,15 +35,16 @@ def _driven_by(index: str, column: str) -> str:
 
 
 def _conditions(
-    query: spec.LeadQuery, codes: CodeBook, filters: Mapping[str, SqlFilter]
+    query: spec.LeadQuery, codes: CodeBook, filters: Mapping[str, SqlFilter], **reading: Any
 ) -> tuple[Where | None, Where]:
-    """The driving condition (a search), and the other filters' conditions ANDed."""
+    """The driving condition (a search), and the other filters' conditions ANDed. ``reading``
+    holds a profile's ``readings`` and ``spell`` (see ``Scope``)."""
     index, _ = _search_index(query)
     drive: Where | None = None
     for f, value in query.filters():
         if filters[f.name].drives:
-            drive = filters[f.name].where(value, Scope(codes, on_rowid=False, index=index))
-    scope = Scope(codes, on_rowid=drive is not None, index=index)
+            drive = filters[f.name].where(value, Scope(codes, on_rowid=False, index=index, **reading))
+    scope = Scope(codes, on_rowid=drive is not None, index=index, **reading)
     wheres = [
         w
         for f, value in query.filters()
@@ -97,9 +98,12 @@ def rows(
     totals: Mapping[bool, int],
     counts: dict[tuple[Any, ...], int],
     filters: Mapping[str, SqlFilter] = FILTER_SQL,
+    readings: Mapping[str, str] | None = None,
+    spell: Callable[[str, Any], tuple[str, ...]] | None = None,
 ) -> tuple[int, list[bytes]]:
     """The total of ``query`` and the bodies of its page. ``counts`` caches totals by the
-    filters' values; ``totals`` holds the listings' sizes (``archived`` True and False)."""
+    filters' values; ``totals`` holds the listings' sizes (``archived`` True and False).
+    ``readings`` and ``spell``: a profile's readings of the filters (see ``Scope``)."""
     offset, limit = query.offset, query.limit
     if not query.has_filters:
         column = "pos" if query.archived else "active_pos"
@@ -109,7 +113,7 @@ def rows(
             (offset, offset + limit),
         ).fetchall()
         return totals.get(bool(query.archived), 0), [r[0] for r in found]
-    drive, where = _conditions(query, codes, filters)
+    drive, where = _conditions(query, codes, filters, readings=readings or {}, spell=spell)
     params = (*(drive.params if drive else ()), *where.params)
     key = tuple(query.get(f.name) for f in spec.FILTERS)
     total = counts.get(key)

@@ -96,6 +96,7 @@ def open_or_build(
     leads: Callable[[], Iterable[spec.Lead]],
     progress: Progress | None = None,
     building: Callable[[str], None] | None = None,
+    profile: spec.Profile = spec.ASSUMED,
 ) -> LeadStore:
     """The data set ``source`` from the file ``path``: reused if it holds it intact, else built
     (``building`` is told why, unless the file was missing) into a file of its own that then
@@ -107,9 +108,9 @@ def open_or_build(
     if reason is not None:
         if building is not None and reason != "missing":
             building(reason)
-        _build(path, source=source, leads=leads, progress=progress)
+        _build(path, source=source, leads=leads, progress=progress, profile=profile)
         _verified[_stat_key(path)] = source
-    store = LeadStore(path)
+    store = LeadStore(path, profile=profile)
     try:
         store.open_existing()
     except sqlite3.DatabaseError as exc:
@@ -118,14 +119,19 @@ def open_or_build(
 
 
 def _build(
-    path: Path, *, source: str, leads: Callable[[], Iterable[spec.Lead]], progress: Progress | None
+    path: Path,
+    *,
+    source: str,
+    leads: Callable[[], Iterable[spec.Lead]],
+    progress: Progress | None,
+    profile: spec.Profile,
 ) -> None:
     temporary = [path.with_name(path.name + s) for s in (".building", ".building.compact", ".check.new")]
     building, _, check = temporary
     try:
         _remove(temporary)
         building.write_bytes(b"")  # the OS says why a file cannot be made here; SQLite would not
-        store = LeadStore(building, writable=True)
+        store = LeadStore(building, writable=True, profile=profile)
         try:
             store.load(leads(), source=source, presorted=True, progress=progress)
         finally:

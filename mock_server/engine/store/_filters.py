@@ -71,11 +71,22 @@ class Where:
 @dataclass(frozen=True)
 class Scope:
     """What a condition is built for: the data set's codes, and whether a search drives the
-    query (so that a condition may read the search index's rowid ``s.rowid``)."""
+    query (so that a condition may read the search index's rowid ``s.rowid``). ``readings``
+    names the filters a profile reads otherwise than this project (filter → reading), and
+    ``spell(filter, value)`` gives the stored values such a reading selects."""
 
     codes: CodeBook
     on_rowid: bool
     index: str = "lead_search"  # the search index of the listing asked for (SQLite's MATCH names it)
+    readings: Mapping[str, str] = field(default_factory=dict)
+    spell: Callable[[str, Any], tuple[str, ...]] | None = None
+
+    def spelled(self, name: str, value: Any) -> tuple[str, ...] | None:
+        """The stored values the profile's reading of ``value`` selects, or ``None`` when the
+        filter is read as this project reads it."""
+        if name not in self.readings or self.spell is None:
+            return None
+        return self.spell(name, value)
 
 
 @dataclass(frozen=True)
@@ -118,8 +129,9 @@ def _archived(value: bool, scope: Scope) -> Where | None:
 
 def _search(value: str, scope: Scope) -> Where:
     """The search as a condition on the search index ``s`` that drives the query. The index
-    holds lower-cased text, so matching is exactly spec's case-insensitive reading."""
-    needle = value.lower()
+    holds lower-cased text, so matching is exactly spec's case-insensitive reading (or the text
+    as it is, for a profile whose search is case-sensitive)."""
+    needle = value if scope.readings.get("search") == "case_sensitive" else value.lower()
     if len(needle) >= SHORT_SEARCH:
         return Where(f"{scope.index} MATCH ?", ('"' + needle.replace('"', '""') + '"',), reads_leads=False)
     fields = " OR ".join(f"instr({f}, ?)" for f in spec.SEARCH_FIELDS)
@@ -127,14 +139,30 @@ def _search(value: str, scope: Scope) -> Where:
 
 
 def _stage(value: str, scope: Scope) -> Where:
+    spelled = scope.spelled("stage", value)
+    if spelled is not None:
+        return _one_of("stage", spelled, scope)
     code = scope.codes.stages.get(value)
     if scope.on_rowid and code is not None:
         return Where(f"(s.rowid & {STAGE_MASK}) = ?", (code,), reads_leads=False)
     return Where("stage = ?", (value,))
 
 
+def _one_of(name: str, values: tuple[str, ...], scope: Scope) -> Where:
+    """``stage`` is one of ``values`` (the spellings a profile's reading selects)."""
+    if not values:
+        return Where("0")
+    codes = [scope.codes.stages.get(v) for v in values]
+    if scope.on_rowid and all(codes):
+        return Where(
+            f"(s.rowid & {STAGE_MASK}) IN ({','.join('?' * len(codes))})", tuple(codes), reads_leads=False
+        )
+    return Where(f"{name} IN ({','.join('?' * len(values))})", values)
+
+
 def _tags(value: str, scope: Scope) -> Where:
-    tags = spec.split_tags(value)
+    spelled = scope.spelled("tags", value)
+    tags = spec.split_tags(value) if spelled is None else spelled
     bits = scope.codes.tags
     mask = sum(bits[t] for t in set(tags) if t in bits)
     rare = scope.codes.without_bits(tags)

@@ -31,24 +31,39 @@ Progress = Callable[[int], None]
 _BATCH: Final = 5000
 
 
-def newest_first_stream(leads: Iterable[spec.Lead]) -> Iterator[spec.Lead]:
-    """Order a stream that is already newest first by created_at, breaking ties per the spec.
+def newest_first_stream(leads: Iterable[spec.Lead], ties: str = "id_descending") -> Iterator[spec.Lead]:
+    """Order a stream that is already newest first by created_at, breaking ties by ``ties``
+    (one of ``spec.TIE_ORDERS``).
 
     Raises ``ValueError`` if the stream is not in that order.
     """
     group: list[spec.Lead] = []
     for lead in leads:
         if group and group[0]["created_at"] != lead["created_at"]:
-            if spec.order_key(lead) > spec.order_key(group[0]):
+            if spec.order_key(lead)[0] > spec.order_key(group[0])[0]:
                 raise ValueError("the generated leads are not newest first")
-            yield from spec.newest_first(group)
+            yield from spec.newest_first(group, ties)
             group = []
         group.append(lead)
-    yield from spec.newest_first(group)
+    yield from spec.newest_first(group, ties)
+
+
+def spellings(conn: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    """Every stage and every tag stored, for readings that match more than one spelling."""
+    return {
+        "stage": tuple(
+            r[0] for r in conn.execute("SELECT DISTINCT stage FROM counts WHERE stage IS NOT NULL")
+        ),
+        "tags": tuple(r[0] for r in conn.execute("SELECT DISTINCT tag FROM lead_tags")),
+    }
 
 
 def _lower(value: object) -> str | None:
     return value.lower() if isinstance(value, str) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def load(
@@ -59,20 +74,27 @@ def load(
     presorted: bool = False,
     progress: Progress | None = None,
     filters: Mapping[str, SqlFilter] = FILTER_SQL,
+    ties: str = "id_descending",
+    search_case_sensitive: bool = False,
 ) -> tuple[int, int, CodeBook]:
     """Replace the data in ``conn`` with ``leads``: how many, how many are not archived, and
     the codes their search rowids carry.
 
     ``presorted`` leads come newest first by created_at (ties in any order); otherwise they are
-    sorted here. ``source`` tags the data so that a database file can be reused.
+    sorted here. Ties are ordered by ``ties``. The search indexes hold the text lower-cased
+    (case-insensitive search), or as it is with ``search_case_sensitive``. ``source`` tags the
+    data so that a database file can be reused.
     """
-    ordered = newest_first_stream(leads) if presorted else iter(spec.newest_first(list(leads)))
+    if presorted:
+        ordered = newest_first_stream(leads, ties)
+    else:
+        ordered = iter(spec.newest_first(list(leads), ties))
     conn.execute("PRAGMA synchronous = OFF")
     for table in TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     conn.executescript(schema_sql(filters))
     conn.execute("BEGIN")
-    loader = _Batches(conn, filters)
+    loader = _Batches(conn, filters, _text if search_case_sensitive else _lower)
     batch: list[spec.Lead] = []
     for lead in ordered:
         batch.append(lead)
@@ -102,8 +124,11 @@ def load(
 
 
 class _Batches:
-    def __init__(self, conn: sqlite3.Connection, filters: Mapping[str, SqlFilter]) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, filters: Mapping[str, SqlFilter], fold: Callable[[object], str | None]
+    ) -> None:
         self.conn = conn
+        self.fold = fold
         self.columns = columns(filters)
         self.book = CodeBook()
         self.count = self.active = 0
@@ -130,7 +155,7 @@ class _Batches:
             bodies.append((pos, orjson.dumps(lead)))
             lead_tags = set(spec.lead_tags(lead))
             tags.extend((tag, pos) for tag in lead_tags)
-            text = tuple(_lower(lead.get(f)) for f in spec.SEARCH_FIELDS)
+            text = tuple(self.fold(lead.get(f)) for f in spec.SEARCH_FIELDS)
             code = (book.tag_bits(lead_tags) & ROWID_TAGS) << 4 | book.stage_code(lead.get("stage"))
             texts.append((pos << CODE_BITS | code, *text))
             if not archived:

@@ -45,8 +45,10 @@ class LeadStore:
         *,
         writable: bool = False,
         filters: Mapping[str, SqlFilter] | None = None,
+        profile: spec.Profile = spec.ASSUMED,
     ) -> None:
         self.path = None if path is None else Path(path)
+        self.profile = profile
         self.filters = FILTER_SQL if filters is None else filters
         check_rows(self.filters)
         self._writable = self.path is None or writable
@@ -59,6 +61,7 @@ class LeadStore:
         self._counts = Counts()
         self._totals: dict[bool, int] = {}
         self._codes = CodeBook()
+        self._spellings: dict[str, tuple[str, ...]] = {}
 
     def _connect(self) -> sqlite3.Connection:
         if self.path is not None and not self._writable:
@@ -106,7 +109,14 @@ class LeadStore:
         compacted and read only (see :meth:`_compact`)."""
         with self._lock:
             count, active, codes = _loading.load(
-                self._conn, leads, source=source, presorted=presorted, progress=progress, filters=self.filters
+                self._conn,
+                leads,
+                source=source,
+                presorted=presorted,
+                progress=progress,
+                filters=self.filters,
+                ties=self.profile.ties,
+                search_case_sensitive=self.profile.readings.get("search") == "case_sensitive",
             )
             if self.path is not None:
                 self._compact(self.path)
@@ -146,6 +156,17 @@ class LeadStore:
         self._counts = Counts()
         self._codes = codes
         self._totals = totals
+        self._spellings = _loading.spellings(self._conn) if self.profile.custom_readings else {}
+
+    def _spell(self, name: str, value: Any) -> tuple[str, ...]:
+        """The values stored for filter ``name`` that the profile's reading of ``value`` selects
+        (a reading other than this project's: ``stage`` in any case, ``tags`` untrimmed…)."""
+        reading = self.profile.readings.get(name)
+        if reading is None or name not in self._spellings:
+            return ()
+        predicate = next(f for f in spec.FILTERS if f.name == name).read(reading)
+        shape = (lambda v: {name: [v]}) if name == "tags" else (lambda v: {name: v})
+        return tuple(v for v in self._spellings[name] if predicate(value, shape(v)))
 
     @property
     def count(self) -> int:
@@ -177,6 +198,8 @@ class LeadStore:
                     totals=self._totals,
                     counts=self._counts,
                     filters=self.filters,
+                    readings=self.profile.custom_readings,
+                    spell=self._spell,
                 )
         except sqlite3.DatabaseError as exc:
             raise StoreError(
@@ -187,4 +210,6 @@ class LeadStore:
             raise StoreError(
                 f"{self.path or 'the data set'} is damaged: a page lacks leads; restart the mock"
             )
-        return spec.page_body(bodies, total, page=query.page, limit=query.limit)
+        return spec.page_body(
+            bodies, total, page=query.page, limit=query.limit, extra=self.profile.extra_examples
+        )
