@@ -9,7 +9,7 @@ without opening the test; every failure and gap is also counted in the run's fin
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -47,12 +47,15 @@ def examples_of(error: BaseException) -> list[Example] | None:
 
 @dataclass
 class Context:
-    """What the checks know beyond one response: strictness, the snapshot, the findings."""
+    """What the checks know beyond one response: strictness, the snapshot, the findings, and
+    the choices the server is held to where the page is silent (``profile``: this project's
+    assumptions, or a server's recorded ones)."""
 
     strict: bool
     findings: Findings = field(default_factory=Findings)
     snapshot: Snapshot | None = None
     checked: int = 0
+    profile: spec.Profile = spec.ASSUMED
 
     def fail(self, rule_id: str, exchange: Exchange | None, received: str, expected: str) -> None:
         """Report a broken rule: documented rules always fail, assumed ones only when strict."""
@@ -156,13 +159,116 @@ def documented_shape(ctx: Context, ex: Exchange) -> None:
             f"the {ex.status} body schema of spec/openapi.yaml",
         )
         return
-    extra = spec.body_violations(ex.status, ex.body, strict=True)
+    allowed = ctx.profile.extra_fields
+    body, mistyped = _without_allowed_extras(ex.body, allowed) if any(allowed.values()) else (ex.body, [])
+    extra = spec.body_violations(ex.status, body, strict=True)
     ctx.expect(
-        not extra,
+        not extra and not mistyped,
         "schema.no_extra_fields",
         ex,
-        "; ".join(str(v) for v in extra[:3]),
-        "only the documented fields",
+        "; ".join([*mistyped, *(str(v) for v in extra)][:3]),
+        "only the documented fields" + (" and those the profile recorded" if any(allowed.values()) else ""),
+    )
+
+
+_JSON_TYPES: dict[type, str] = {str: "string", list: "array", dict: "object"}
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a JSON value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if value.is_integer() else "number"
+    return _JSON_TYPES.get(type(value), "object")
+
+
+def _without_allowed_extras(body: Any, allowed: dict[str, dict[str, Any]]) -> tuple[Any, list[str]]:
+    """``body`` without the undocumented fields a profile recorded, and each of them whose
+    value has another JSON type than recorded."""
+    if not isinstance(body, dict):
+        return body, []
+    mistyped: list[str] = []
+
+    def strip(obj: Any, names: dict[str, Any], where: str) -> Any:
+        if not isinstance(obj, dict) or not names:
+            return obj
+        for name in names.keys() & obj.keys():
+            kind, recorded = json_type(obj[name]), names[name].get("type")
+            if kind not in (recorded, "null") and not (kind == "integer" and recorded == "number"):
+                mistyped.append(f"{where}.{name}: {kind} (recorded: {recorded})")
+        return {k: v for k, v in obj.items() if k not in names}
+
+    out = dict(strip(body, allowed["body"], "$"))  # a copy: the exchange keeps what was received
+    if isinstance(out.get("pagination"), dict):
+        out["pagination"] = strip(out["pagination"], allowed["pagination"], "$.pagination")
+    if isinstance(out.get("data"), list):
+        out["data"] = [strip(lead, allowed["lead"], f"$.data[{i}]") for i, lead in enumerate(out["data"])]
+    return out, mistyped
+
+
+@check
+def fields_as_profiled(ctx: Context, ex: Exchange) -> None:
+    """With a profile that recorded how lead fields show: each lead shows them so."""
+    if ctx.profile.fields is None or not _is_page(ex):
+        return
+    for lead in ex.leads:
+        problems = ctx.profile.presence_problems(lead)
+        if problems:
+            ctx.fail(
+                "convention.fields",
+                ex,
+                f"{_lead_label(lead)}: {'; '.join(problems[:3])}",
+                "the lead fields as the profile recorded them",
+            )
+            return
+
+
+def rate_limit_names(headers: Mapping[str, str]) -> list[str]:
+    """The rate-limit header names of an answer (lower case, sorted)."""
+    return sorted(
+        {
+            k.lower()
+            for k in headers
+            if k.lower() == "retry-after" or k.lower().startswith(("x-ratelimit-", "ratelimit-"))
+        }
+    )
+
+
+def same_media_type(a: str | None, b: str | None) -> bool:
+    """Whether two Content-Type values say the same (case and spaces aside)."""
+
+    def norm(value: str | None) -> str:
+        return ";".join(part.strip().lower() for part in (value or "").split(";"))
+
+    return norm(a) == norm(b)
+
+
+@check
+def headers_as_profiled(ctx: Context, ex: Exchange) -> None:
+    """With a profile that recorded headers: the Content-Type and rate-limit headers of a page."""
+    recorded = ctx.profile.headers
+    if recorded is None or not _is_page(ex):
+        return
+    got_type = ex.headers.get("content-type")
+    ctx.expect(
+        same_media_type(got_type, recorded.get("content_type")),
+        "convention.headers",
+        ex,
+        f"Content-Type {got_type!r}",
+        f"Content-Type {recorded.get('content_type')!r}, as recorded",
+    )
+    names = rate_limit_names(ex.headers)
+    ctx.expect(
+        names == sorted(recorded.get("rate_limit", [])),
+        "convention.headers",
+        ex,
+        f"rate-limit headers {names}",
+        f"rate-limit headers {sorted(recorded.get('rate_limit', []))}, as recorded",
     )
 
 
@@ -184,7 +290,9 @@ _ECHOED: Final = (
 def echoes_page_and_limit(ctx: Context, ex: Exchange) -> None:
     if not _is_page(ex):
         return
-    for name, rule_id, default, default_rule_id in _ECHOED:
+    defaults = {"page": ctx.profile.default_page, "limit": ctx.profile.default_limit}
+    for name, rule_id, _, default_rule_id in _ECHOED:
+        default = defaults[name]
         echoed = ex.pagination.get(name)
         if name in ex.query.given:
             sent = getattr(ex.query, name)
@@ -309,6 +417,7 @@ def _filter_check(f: spec.Filter) -> Check:
         value = ex.query.get(f.name)
         if not f.applies(value):
             return
+        exact = f.read(ctx.profile.readings.get(f.name))
         for lead in ex.leads:
             if not f.may(value, lead):
                 shown = {k: lead.get(k) for k in (f.name, *spec.SEARCH_FIELDS) if k in lead}
@@ -316,7 +425,7 @@ def _filter_check(f: spec.Filter) -> Check:
                     f.rule_id, ex, f"{_lead_label(lead)} with {_short(shown)}", spec.rule(f.rule_id).statement
                 )
                 return
-            if not f.exact(value, lead) and f.assumed_rule_id:
+            if not exact(value, lead) and f.assumed_rule_id:
                 ctx.fail(
                     f.assumed_rule_id,
                     ex,

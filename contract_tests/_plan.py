@@ -317,6 +317,28 @@ def _unknown_tag(snap: Snapshot) -> spec.LeadQuery | str:
     return at(snap, spec.LeadQuery().with_(tags=f"{UNKNOWN_VALUE},{tags.most_common(1)[0][0]}"), "one_more")
 
 
+def _stage_other_case(snap: Snapshot) -> spec.LeadQuery | str:
+    """The commonest stage in other letter case: shows whether stage ignores case."""
+    for stage, _ in _stages(snap.default).most_common():
+        if stage.swapcase() != stage:
+            return at(snap, spec.LeadQuery().with_(stage=stage.swapcase()), "full")
+    return "no stage has letters"
+
+
+def _tag_variant(kind: Literal["other_case", "padded"]) -> Case:
+    """The commonest tag in other letter case, or with spaces around it: shows whether tags
+    ignore case, and whether each tag is trimmed."""
+
+    def build(snap: Snapshot) -> spec.LeadQuery | str:
+        for tag, _ in _tags(snap.default).most_common():
+            value = tag.swapcase() if kind == "other_case" else f" {tag} "
+            if value != tag:
+                return at(snap, spec.LeadQuery().with_(tags=value), "full")
+        return "no lead has a tag with letters"
+
+    return build
+
+
 def _combined(*names: str, archived: bool = False, boundary: Boundary = "full") -> Case:
     """Filters together, with values one lead has (so the answer is not empty)."""
 
@@ -402,6 +424,9 @@ PLAN: Final[dict[str, Case]] = {
     "search_ignoring_case": _search_ignoring_case,
     "search_only_archived__with_archived": lambda snap: _search_only_archived(snap, archived=True),
     "search_only_archived__without_archived": lambda snap: _search_only_archived(snap, archived=False),
+    "stage_in_other_case": _stage_other_case,
+    "tags_in_other_case": _tag_variant("other_case"),
+    "tags_with_spaces_around": _tag_variant("padded"),
 }
 
 

@@ -16,8 +16,11 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from rotor_leads import spec
+from rotor_leads.contract_tests._anonymize import anonymize
 from rotor_leads.contract_tests._checks import Context, examples_of
-from rotor_leads.contract_tests._report import Findings, outcome, report_json, summary_lines
+from rotor_leads.contract_tests._recording import record_profile
+from rotor_leads.contract_tests._report import Exit, Findings, Outcome, outcome, report_json, summary_lines
 from rotor_leads.contract_tests._secrets import RedactingRecords, Redactor
 from rotor_leads.contract_tests._snapshot import Snapshot, take_snapshot
 from rotor_leads.contract_tests._target import (
@@ -105,6 +108,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Write the verdict, broken rules, spec gaps and requests used as JSON to FILE.",
     )
+    group.addoption(
+        "--profile",
+        metavar="FILE",
+        default=None,
+        help="Hold the target to a behaviour profile's choices (--record-profile) where the page is"
+        " silent, instead of this project's assumptions. In-process, the mock serves it too.",
+    )
+    group.addoption(
+        "--record-profile",
+        metavar="FILE",
+        default=None,
+        help="Write the target's choices where the page is silent to FILE (JSON, spec/profile.schema.json),"
+        " from this run's requests: no extra request, no key, no lead data.",
+    )
+    group.addoption(
+        "--compare-profile",
+        metavar="FILE",
+        default=None,
+        help="Report every choice that changed since the profile FILE was recorded (drift).",
+    )
+    group.addoption(
+        "--fail-on-drift",
+        action="store_true",
+        help="With --compare-profile: a drift fails the run (exit code 1).",
+    )
+    group.addoption(
+        "--record-fixtures",
+        metavar="FILE",
+        default=None,
+        help="Write the target's listing to FILE as a fixtures file for rotor-mock serve --fixtures,"
+        " with names, emails, phones, addresses, notes and ids replaced by consistent fakes.",
+    )
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -125,11 +160,24 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if _option(config, "strict_contract") and _option(config, "lenient"):
         raise pytest.UsageError("give --strict-contract or --lenient, not both")
-    report = _option(config, "report")
-    if report and not Path(report).resolve().parent.is_dir():
-        raise pytest.UsageError(
-            f"--report {report}: the directory {Path(report).resolve().parent} does not exist"
-        )
+    for option in ("report", "record_profile", "record_fixtures"):
+        path = _option(config, option)
+        if path and not Path(path).resolve().parent.is_dir():
+            raise pytest.UsageError(
+                f"--{option.replace('_', '-')} {path}: the directory {Path(path).resolve().parent}"
+                " does not exist"
+            )
+        if path and Path(path).is_dir():
+            raise pytest.UsageError(f"--{option.replace('_', '-')} {path} is a directory: give a file name")
+    for option, key in (("profile", _PROFILE), ("compare_profile", _COMPARED)):
+        path = _option(config, option)
+        if path:
+            try:
+                config.stash[key] = spec.load_profile(path)
+            except spec.ProfileError as exc:
+                raise pytest.UsageError(f"--{option.replace('_', '-')}: {exc}") from None
+    if _option(config, "fail_on_drift") and not _option(config, "compare_profile"):
+        raise pytest.UsageError("--fail-on-drift needs --compare-profile FILE: the profile to compare with")
     if "HYPOTHESIS_PROFILE" in os.environ:
         settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
     else:
@@ -168,8 +216,15 @@ def is_strict(config: pytest.Config) -> bool:
 def _get_target(config: pytest.Config) -> Target:
     target = config.stash.get(_TARGET, None)
     if target is None:
-        target = config.stash[_TARGET] = in_process_target(leads=MOCK_LEADS, seed=MOCK_SEED)
+        target = config.stash[_TARGET] = in_process_target(
+            leads=MOCK_LEADS, seed=MOCK_SEED, profile=_option(config, "profile")
+        )
     return target
+
+
+def _profile(config: pytest.Config) -> spec.Profile:
+    """The choices the target is held to where the page is silent."""
+    return config.stash.get(_PROFILE, spec.ASSUMED)
 
 
 def _redactor(config: pytest.Config) -> Redactor:
@@ -187,6 +242,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"rotor contract mode: {'strict' if is_strict(config) else 'lenient'}; "
         f"request budget: {budget or 'none'}{deadline};"
         f" hypothesis profile: {settings.get_current_profile_name()}",
+        f"rotor contract choices where the page is silent: {_profile(config).describe()}",
     ]
 
 
@@ -242,10 +298,12 @@ def contract(request: pytest.FixtureRequest) -> Context:
 
 
 @pytest.fixture(scope="session")
-def snapshot(target: Target) -> Snapshot:
+def snapshot(request: pytest.FixtureRequest, target: Target) -> Snapshot:
     """The target's whole listing, read once (a few requests at limit=1000), or what of it
     could be read."""
-    return take_snapshot(target)
+    snap = take_snapshot(target, _profile(request.config).readings)
+    request.config.stash[_SNAPSHOT] = snap
+    return snap
 
 
 @pytest.fixture(scope="session")
@@ -259,7 +317,9 @@ def model(request: pytest.FixtureRequest, snapshot: Snapshot) -> Context:
 
 
 def _context(config: pytest.Config, snapshot: Snapshot | None) -> Context:
-    ctx = Context(strict=is_strict(config), findings=_findings(config), snapshot=snapshot)
+    ctx = Context(
+        strict=is_strict(config), findings=_findings(config), snapshot=snapshot, profile=_profile(config)
+    )
     config.stash.setdefault(_CONTEXTS, []).append(ctx)
     return ctx
 
@@ -273,6 +333,11 @@ _FIRST = pytest.StashKey[Exchange]()
 _FINDINGS = pytest.StashKey[Findings]()
 _CONTEXTS = pytest.StashKey[list[Context]]()
 _RECORDS = pytest.StashKey[RedactingRecords]()
+_PROFILE = pytest.StashKey[spec.Profile]()
+_COMPARED = pytest.StashKey[spec.Profile]()
+_SNAPSHOT = pytest.StashKey[Snapshot]()
+_DRIFT = pytest.StashKey[list[spec.Drift]]()
+_WRITTEN = pytest.StashKey[list[tuple[str, bool]]]()  # (line, failed) for the summary
 
 
 # -- reports: compact, redacted -----------------------------------------------------------------
@@ -348,6 +413,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if target is None or config.pluginmanager.has_plugin("dsession"):
         return
     result = _outcome(session)
+    _record(config, target)
+    drifted = config.stash.get(_DRIFT, [])
+    if drifted and _option(config, "fail_on_drift") and result.verdict == "passed":
+        result = Outcome("failed", Exit.FAILED, f"{len(drifted)} choice(s) changed since the profile")
     config.stash[_OUTCOME] = result
     if result.verdict in ("failed", "inconclusive", "passed"):
         session.exitstatus = int(result.exit_code)
@@ -360,6 +429,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             strict=is_strict(config),
             requests={"used": target.used, "budget": target.budget, "deadline_seconds": target.deadline},
             tests={"collected": session.testscollected, "failed": session.testsfailed},
+        )
+        document["profile"] = {
+            "checked_against": _profile(config).describe(),
+            "recorded_to": _option(config, "record_profile"),
+        }
+        compared = config.stash.get(_COMPARED, None)
+        document["drift"] = (
+            None
+            if compared is None
+            else {
+                "since": compared.describe(),
+                "changes": [d.to_json() for d in config.stash.get(_DRIFT, [])],
+            }
         )
         redacted = _redactor(config).value(document)
         try:
@@ -384,7 +466,88 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     )
     for text, markup in lines:
         terminalreporter.write_line(redactor.text(text), **markup)
+    compared = config.stash.get(_COMPARED, None)
+    if compared is not None:
+        drifted = config.stash.get(_DRIFT, [])
+        fail = bool(drifted) and bool(_option(config, "fail_on_drift"))
+        changed = f"{len(drifted)} choice(s) changed" if drifted else "no choice changed"
+        title = f"Drift since {compared.describe()}: {changed}"
+        terminalreporter.write_line(redactor.text(title), red=fail, yellow=bool(drifted) and not fail)
+        for change in drifted:
+            terminalreporter.write_line(redactor.text(f"  - {change}"))
+    for line, failed in config.stash.get(_WRITTEN, []):
+        terminalreporter.write_line(redactor.text(line), red=failed)
     error = config.stash.get(_REPORT_ERROR, None)
     if error:
         terminalreporter.write_line(error, red=True)
     terminalreporter.write_line(f"exit code {int(result.exit_code)}: {result.verdict}")
+
+
+# -- profiles and fixtures: written from what the run saw ---------------------------------------
+
+
+def _write_json(path: str, document: Any) -> str | None:
+    """Write ``document`` to ``path`` whole or not at all (an existing file stays as it was if
+    the write fails); returns why it failed, if it did."""
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        return exc.strerror or str(exc)
+    return None
+
+
+def _record(config: pytest.Config, target: Target) -> None:
+    """--record-profile, --compare-profile and --record-fixtures, from this run's exchanges."""
+    record_to = _option(config, "record_profile")
+    compared = config.stash.get(_COMPARED, None)
+    fixtures_to = _option(config, "record_fixtures")
+    if not (record_to or compared or fixtures_to):
+        return
+    written: list[tuple[str, bool]] = []
+    snapshot = config.stash.get(_SNAPSHOT, None)
+    redactor = _redactor(config)
+    if record_to or compared:
+        profile = record_profile(target, snapshot)
+        if compared is not None:
+            config.stash[_DRIFT] = spec.profile_drift(compared, profile)
+        if record_to:
+            problem = _write_json(record_to, redactor.value(profile.to_json()))
+            if problem:
+                written.append((f"--record-profile {record_to}: cannot write it ({problem})", True))
+            else:
+                missed = (
+                    f"; {len(profile.unobserved)} not observed (listed in the file)"
+                    if profile.unobserved
+                    else ""
+                )
+                written.append(
+                    (f"Profile recorded to {record_to}: {len(profile.choices)} choices{missed}", False)
+                )
+    if fixtures_to:
+        if snapshot is None or not snapshot.complete:
+            why = snapshot.problem if snapshot is not None else "the listing was not read"
+            written.append(
+                (
+                    f"--record-fixtures {fixtures_to}: not written, the whole listing could not be"
+                    f" read ({why})",
+                    True,
+                )
+            )
+        else:
+            leads = anonymize(snapshot.everything, archived_ids=snapshot.archived_ids)
+            problem = _write_json(fixtures_to, redactor.value(leads))
+            if problem:
+                written.append((f"--record-fixtures {fixtures_to}: cannot write it ({problem})", True))
+            else:
+                written.append(
+                    (
+                        f"Fixtures recorded to {fixtures_to}: {len(leads)} leads, names, emails, phones,"
+                        " addresses, notes and ids replaced (serve: rotor-mock serve --fixtures FILE)",
+                        False,
+                    )
+                )
+    config.stash[_WRITTEN] = written

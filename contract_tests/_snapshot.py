@@ -49,6 +49,8 @@ class Snapshot:
     default: list[dict[str, Any]]  # the default listing, in the server's order
     exchanges: list[Exchange]
     problem: str | None = None
+    #: The filters' readings the exact answer follows (filter → reading; others: this project's).
+    readings: dict[str, str] = field(default_factory=dict)
     _expectations: dict[tuple[Any, ...], Expectation] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -82,7 +84,11 @@ class Snapshot:
         used = [(f, value) for f, value in query.filters() if f.narrows]
 
         def keep(reading: str) -> list[dict[str, Any]]:
-            return [lead for lead in base if all(getattr(f, reading)(value, lead) for f, value in used)]
+            def predicate(f: spec.Filter) -> spec.Predicate:
+                return f.read(self.readings.get(f.name)) if reading == "exact" else getattr(f, reading)
+
+            chosen = [(predicate(f), value) for f, value in used]
+            return [lead for lead in base if all(p(value, lead) for p, value in chosen)]
 
         must, may, exact = keep("must"), keep("may"), keep("exact")
         rule_id = used[0][0].rule_id if len(used) == 1 else "page.total"
@@ -128,9 +134,10 @@ def _listing(target: Target, *, archived: bool) -> tuple[list[dict[str, Any]], l
     return leads, exchanges, f"the listing has more than {MAX_PAGES * PAGE_SIZE} leads"
 
 
-def take_snapshot(target: Target) -> Snapshot:
+def take_snapshot(target: Target, readings: dict[str, str] | None = None) -> Snapshot:
     """Download both listings (a few requests at limit=1000). Whatever cannot be read is named
-    in ``problem``: the differential checks are then off, the other checks stay on."""
+    in ``problem``: the differential checks are then off, the other checks stay on. The exact
+    answers follow the filters' ``readings`` (a profile's; others: this project's)."""
     everything, one, problem = _listing(target, archived=True)
     default, two, other = _listing(target, archived=False)
-    return Snapshot(everything, default, [*one, *two], problem or other)
+    return Snapshot(everything, default, [*one, *two], problem or other, readings=dict(readings or {}))

@@ -9,6 +9,7 @@ import socket
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, TypeGuard
 from urllib.parse import urlencode
 
@@ -255,16 +256,28 @@ def _exchange(
     )
 
 
-def in_process_target(*, leads: int, seed: int) -> Target:
-    """The mock, in-process through WSGI: no sockets, no budget, no deadline."""
-    from rotor_leads.mock_server import create_app
+#: The in-process mock's main key: a daily limit no run reaches, so that answers carry the
+#: rate-limit headers a real key's do.
+IN_PROCESS_KEY: Final = "contract-suite-key"
 
-    app = create_app(leads=leads, seed=seed)
+
+def in_process_target(*, leads: int, seed: int, profile: str | None = None) -> Target:
+    """The mock, in-process through WSGI (serving the behaviour ``profile`` file, if given): no
+    sockets, no budget, no deadline."""
+    from rotor_leads.mock_server import create_app
+    from rotor_leads.mock_server.engine._keys import DEMO_KEYS, keys_from
+
+    keys = {
+        **DEMO_KEYS,
+        **keys_from({IN_PROCESS_KEY: {"scopes": [spec.REQUIRED_SCOPE], "daily_limit": 10**9}}, where="suite"),
+    }
+    app = create_app(leads=leads, seed=seed, keys=keys, profile=Path(profile) if profile else None)
     client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://mock.invalid")
+    served = f", serving {profile}" if profile else ""
     return Target(
         client=client,
-        label=f"in-process mock ({leads} leads, seed {seed})",
-        api_key=Secret("demo-key-unlimited"),
+        label=f"in-process mock ({leads} leads, seed {seed}{served})",
+        api_key=Secret(IN_PROCESS_KEY),
         no_scope_key=Secret("demo-key-no-scope"),
         exhausted_key=Secret("demo-key-exhausted"),
         budget=None,

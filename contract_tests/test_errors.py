@@ -4,12 +4,15 @@ parameter values; hostile search strings."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from rotor_leads import spec
 from rotor_leads.contract_tests._checks import CHECKS, Context, check_exchange
-from rotor_leads.contract_tests._target import Exchange, Target
+from rotor_leads.contract_tests._snapshot import Snapshot
+from rotor_leads.contract_tests._target import UNKNOWN_KEY, Exchange, Target
 
 #: For raw parameters the suite cannot model: every check but the echo of page and limit (a
 #: server may clamp a bad value) and the differential ones (there is no query to predict).
@@ -73,11 +76,8 @@ def test_unknown_key__is_refused(target: Target, contract: Context) -> None:
         "a key the server does not know is refused",
     )
     if ex.status in (401, 403):
-        body = ex.body if isinstance(ex.body, dict) else {}
-        got = (ex.status, body.get("error_code"))
-        contract.expect(
-            got == (401, "INVALID_API_KEY"), "error.unknown_key", ex, f"{got}", "401 INVALID_API_KEY"
-        )
+        fields = {"key": UNKNOWN_KEY}
+        _refused_as(contract, ex, contract.profile.unknown_key, "error.unknown_key", fields=fields, names="")
 
 
 @pytest.mark.parametrize("query", [None, WITH_PARAMETERS], ids=["bare", "with_parameters"])
@@ -96,40 +96,155 @@ def test_exhausted_key__is_429_rate_limit_exceeded_every_time(
     _documented_error(contract, target.get(query, key="exhausted"), "RATE_LIMIT_EXCEEDED")
 
 
-BAD_PARAMETERS: Sequence[Sequence[tuple[str, str]]] = (
-    (("limit", "0"),),
-    (("limit", "1001"),),
-    (("limit", "abc"),),
-    (("limit", "-5"),),
-    (("page", "0"),),
-    (("archived", "maybe"),),
-    (("limit", "5"), ("limit", "6")),
-    (("search", "x" * (spec.MAX_TEXT_LENGTH + 44)),),
-)
-
-
-@pytest.mark.parametrize("params", BAD_PARAMETERS, ids=lambda p: "&".join(f"{k}={v[:12]}" for k, v in p))
-def test_bad_parameter__is_refused_or_tolerated_never_a_server_error(
-    params: Sequence[tuple[str, str]], target: Target, contract: Context
+def _refused_as(
+    ctx: Context, ex: Exchange, outcome: spec.Outcome, rule_id: str, *, fields: dict[str, str], names: str
 ) -> None:
-    ex = target.get(params=params)
-    check_exchange(contract, ex, only=RAW_CHECKS)
+    """``ex`` is refused as ``outcome`` says: its status and error_code, and with a recorded
+    profile its message; with this project's assumption, a message naming ``names``."""
     body = ex.body if isinstance(ex.body, dict) else {}
-    contract.expect(
-        ex.status == 400 and body.get("error_code") == "VALIDATION_ERROR",
-        "error.bad_parameter",
+    want = outcome.rendered(**fields)
+    want = want if isinstance(want, dict) else {}
+    ctx.expect(
+        ex.status == outcome.status and body.get("error_code") == want.get("error_code"),
+        rule_id,
         ex,
         f"{ex.status} {ex.text[:100]!r}",
-        "400 VALIDATION_ERROR naming the parameter",
+        f"{outcome.status} {want.get('error_code') or '(no error_code)'}",
     )
-    if ex.status == 400:
-        contract.expect(
-            params[0][0] in str(body.get("message")),
-            "error.bad_parameter",
+    if ex.status != outcome.status:
+        return
+    if ctx.profile is spec.ASSUMED:
+        ctx.expect(
+            names in str(body.get("message")),
+            rule_id,
             ex,
             f"message {body.get('message')!r}",
             "a message naming the parameter",
         )
+    else:
+        ctx.expect(
+            body.get("message") == want.get("message"),
+            rule_id,
+            ex,
+            f"message {body.get('message')!r}",
+            f"message {want.get('message')!r}, as recorded",
+        )
+
+
+def _served_value(profile: spec.Profile, kind: str, params: Sequence[tuple[str, str]]) -> Any:
+    """The value of the first parameter a server serves for a bad one it does not refuse."""
+    name = params[0][0]
+    outcome = profile.repeated if kind == "repeated" else profile.bad_value(name, kind.split(".")[-1])
+    parameter = spec.PARAMETERS[name]
+    if outcome.action == "clamp" and parameter.bounds is not None:
+        return parameter.bounds[1] if kind.endswith("above_maximum") else parameter.bounds[0]
+    if outcome.action in ("default", "clamp"):
+        return {"limit": profile.default_limit, "page": profile.default_page}.get(name, parameter.default)
+    if outcome.action == "value":
+        return outcome.value
+    if outcome.action in ("first", "last"):
+        return int(params[0 if outcome.action == "first" else -1][1])
+    return None
+
+
+@pytest.mark.parametrize("kind", list(spec.BAD_VALUE_PROBES))
+def test_bad_parameter__is_refused_or_tolerated_never_a_server_error(
+    kind: str, target: Target, contract: Context, snapshot: Snapshot
+) -> None:
+    params = spec.BAD_VALUE_PROBES[kind]
+    ex = target.get(params=params)
+    check_exchange(contract, ex, only=RAW_CHECKS)
+    name, raw = params[-1]
+    profile = contract.profile
+    outcome = profile.repeated if kind == "repeated" else profile.bad_value(name, kind.split(".")[-1])
+    if outcome.action == "refuse":
+        fields = {"parameter": name, "value": raw, "message": "{message}"}
+        _refused_as(contract, ex, outcome, "error.bad_parameter", fields=fields, names=name)
+        return
+    contract.expect(
+        ex.status == 200,
+        "error.bad_parameter",
+        ex,
+        f"{ex.status} {ex.text[:100]!r}",
+        f"200, the value served as the profile recorded ({outcome.action})",
+    )
+    served = _served_value(profile, kind, params)
+    if ex.status != 200 or served is None:
+        return
+    if name in ("limit", "page"):
+        contract.expect(
+            ex.pagination.get(name) == served,
+            "error.bad_parameter",
+            ex,
+            f"pagination.{name} = {ex.pagination.get(name)!r}",
+            f"{name} served as {served!r}, as recorded ({outcome.action})",
+        )
+    elif name == "archived" and snapshot.complete:
+        listing = snapshot.everything if served is True else snapshot.default
+        contract.expect(
+            ex.pagination.get("total") == len(listing),
+            "error.bad_parameter",
+            ex,
+            f"total {ex.pagination.get('total')!r}",
+            f"total {len(listing)}: archived read as {served!r}, as recorded ({outcome.action})",
+        )
+
+
+def test_unknown_parameter__is_ignored_or_refused_as_profiled(target: Target, contract: Context) -> None:
+    ex = target.get(params=spec.UNKNOWN_PARAMETER_PROBE)
+    check_exchange(contract, ex, only=RAW_CHECKS)
+    outcome = contract.profile.unknown_parameters
+    if outcome.action == "refuse":
+        name, raw = spec.UNKNOWN_PARAMETER_PROBE[0]
+        fields = {"parameter": name, "value": raw}
+        _refused_as(contract, ex, outcome, "request.unknown_parameters", fields=fields, names=name)
+    else:
+        contract.expect(
+            ex.status == 200,
+            "request.unknown_parameters",
+            ex,
+            f"{ex.status} {ex.text[:100]!r}",
+            "200: a parameter the page does not document is ignored",
+        )
+
+
+def _seen(target: Target, params: Sequence[tuple[str, str]], key: str = "main") -> Exchange | None:
+    url = target.path + "?" + urlencode(list(params))
+    return next((ex for ex in target.exchanges if ex.url == url and ex.key_name == key), None)
+
+
+def _code(ex: Exchange) -> tuple[int, Any]:
+    return ex.status, ex.body.get("error_code") if isinstance(ex.body, dict) else None
+
+
+def test_error_order__key_then_parameters(target: Target, contract: Context) -> None:
+    """A bad value sent with an unknown key: the answer is the unknown key's (key first, as
+    assumed) or the bad value's, as the server answers each alone."""
+    unknown = next((ex for ex in target.exchanges if ex.key_name == "unknown"), None)
+    refused = next(
+        (
+            (params, ex)
+            for params in spec.BAD_VALUE_PROBES.values()
+            if (ex := _seen(target, params)) is not None
+            and 400 <= ex.status < 500
+            and ex.status not in (401, 403, 429)
+        ),
+        None,
+    )
+    if unknown is None or refused is None:
+        pytest.skip("the server refused no bad value, or its answer to an unknown key was not seen")
+    params, bad = refused
+    ex = target.get(params=params, key="unknown")
+    check_exchange(contract, ex, only=RAW_CHECKS)
+    first = contract.profile.error_order
+    want = _code(unknown if first == "key_first" else bad)
+    contract.expect(
+        _code(ex) == want,
+        "error.order",
+        ex,
+        f"{_code(ex)}",
+        f"{want}: the {'key' if first == 'key_first' else 'parameters'} checked first",
+    )
 
 
 HOSTILE = ["'", '"', "%", "_", "\\", "🙂", "' OR '1'='1", "x" * 200]

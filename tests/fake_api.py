@@ -9,6 +9,7 @@ second.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -195,6 +196,85 @@ VARIANTS: dict[str, type[FakeApi]] = {
         )
     ),
 }
+
+
+class _ManyChoices(FakeApi):
+    """A correct server that chooses otherwise than this project wherever the page allows, all
+    at once: default limit 25; numbers clamped, other bad values refused with 422 INVALID_REQUEST
+    (a repeated parameter: the last one wins; archived=maybe: false; a long search: accepted);
+    undocumented parameters refused; parameters checked before the key; an unknown key 403;
+    case-sensitive search, stage in any case, tags in any case; ties by id ascending; null
+    fields left out; an undocumented field on leads and in the pagination; its own headers."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/open-api/leads":
+            try:
+                self.parse(request.url.query.decode())
+            except spec.ParameterError as exc:
+                return self.bad_parameter(exc)
+        return super().__call__(request)
+
+    def parse(self, raw: str) -> spec.LeadQuery:
+        values: dict[str, Any] = {}
+        for name, value in parse_qsl(raw, keep_blank_values=True):
+            if name not in spec.PARAMETERS:
+                raise spec.ParameterError(name, f"Unknown query parameter '{name}'.")
+            if name in ("limit", "page"):
+                if not re.fullmatch(r"-?[0-9]{1,9}", value):
+                    raise spec.ParameterError(name, f"{name} must be a whole number, got '{value}'")
+                values[name] = max(1, min(int(value), spec.MAX_LIMIT if name == "limit" else 10**6))
+            elif name == "archived":
+                values[name] = value.lower() == "true"
+            else:
+                values[name] = value or None
+        query = spec.LeadQuery().with_(**values)
+        return query if "limit" in values else query.with_(limit=25)
+
+    def bad_parameter(self, exc: spec.ParameterError) -> httpx.Response:
+        body = {"status": "error", "message": str(exc), "error_code": "INVALID_REQUEST"}
+        return self.respond(422, body)
+
+    def authenticate(self, key: str | None) -> httpx.Response | None:
+        if key and key not in KEYS:
+            return self.respond(
+                403, {"status": "error", "message": "Invalid API key", "error_code": "FORBIDDEN"}
+            )
+        return FakeApi.authenticate(self, key)
+
+    def matches(self, query: spec.LeadQuery, lead: Lead) -> bool:
+        readings = {"search": "case_sensitive", "stage": "case_insensitive", "tags": "trimmed_any_case"}
+        return spec.matches(query, lead, readings)
+
+    def order(self, leads: list[Lead]) -> list[Lead]:
+        return spec.newest_first(leads, "id_ascending")
+
+    def present(self, leads: list[Lead]) -> list[Lead]:
+        return [
+            {
+                **{k: v for k, v in lead.items() if v is not None},
+                "team": ("east", "west")[int(lead["id"][-1], 16) % 2],
+            }
+            for lead in leads
+        ]
+
+    def finish(self, query: spec.LeadQuery, body: dict[str, Any]) -> Any:
+        body["pagination"]["pages"] = -(-body["pagination"]["total"] // query.limit)
+        return body
+
+    def respond(self, status: int, body: Any) -> httpx.Response:
+        return httpx.Response(
+            status,
+            content=json.dumps(body).encode(),
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "X-RateLimit-Limit": "1000",
+                "X-RateLimit-Remaining": "998",
+                "X-Request-Id": "req-0001",
+            },
+        )
+
+
+VARIANTS["many_choices_at_once"] = _ManyChoices
 
 
 def _reverse(leads: list[Lead]) -> list[Lead]:

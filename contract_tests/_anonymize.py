@@ -1,0 +1,256 @@
+"""A target's listing with nothing personal in it, shaped like the original: the fixtures file
+that ``--record-fixtures FILE`` writes and the mock serves (``rotor-mock serve --fixtures FILE``).
+
+Replaced, consistently (the same value always gets the same fake in one file, never a value
+the source has in any of these fields, and no fake name has a word of a source name):
+
+* ``name`` and ``email``: one fake person per real person (a lead's email or, without one,
+  its name), the fake email made from the fake name, so a search by a fake name finds its lead;
+* ``phone``: the same punctuation and length, the country code kept, other digits made up
+  (each group starting 2–9, as North American numbers do);
+* ``id``: fake ids of the same shape (UUIDs stay UUIDs) in the same sort order, so leads created
+  at the same instant keep their order when ties are broken by id;
+* ``property_street1``, ``property_street2``, ``notes``, ``assigned_to``: fake addresses,
+  sentences and names;
+* ``location``: rounded to 0.1 degree (about 10 km);
+* undocumented fields: numbers, booleans and null are kept; a string is kept only if it is a
+  short token several leads share (an enum value), else replaced by ``"redacted"``.
+
+Kept as they are: ``stage``, ``tags``, ``archived`` (set from the listing that showed the lead:
+the two agree on a server that keeps the contract), ``archived_at``, ``created_at`` (so ties
+stay ties), ``follow_up_date``, ``lead_source``, ``priority``, ``projected_value``,
+``service_type``, ``value_score``, ``property_city``, ``property_state``, ``property_zip``,
+``property_country``, the order of the listing, and which fields are present, null or empty.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import random
+import re
+import secrets
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+from rotor_leads import spec
+
+REPLACED: Final = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "property_street1",
+    "property_street2",
+    "notes",
+    "assigned_to",
+)
+_TOKEN: Final = re.compile(r"[a-z0-9][a-z0-9_.-]{0,23}")
+_POOL: Final = 300
+_TRIES: Final = 50
+
+
+class _Fakes:
+    """Fake values drawn from Faker pools, each a function of a secret salt and the real value
+    (the salt is not written anywhere: the mapping cannot be recomputed from the file)."""
+
+    def __init__(self, leads: list[dict[str, Any]]) -> None:
+        from faker import Faker  # only a run that records fixtures pays for it
+
+        self.salt = secrets.token_bytes(16)
+        fake = Faker("en_US")
+        fake.seed_instance(int.from_bytes(self.salt[:8], "big"))
+        #: Every personal value of the source: a fake is never one of them, in any field.
+        self.real = {
+            str(lead[name]) for lead in leads for name in REPLACED if isinstance(lead.get(name), str | int)
+        }
+        #: The words of the source's names: no fake name has one, so no source name shows
+        #: through a fake one (a real "Ann Lee" is never faked as "Ann Leeds").
+        words = {
+            word.casefold()
+            for lead in leads
+            for name in ("name", "assigned_to")
+            if isinstance(lead.get(name), str)
+            for word in re.findall(r"\w+", lead[name])
+        }
+
+        def draw(make: Callable[[], str], count: int) -> list[str]:
+            pool: list[str] = []
+            for _ in range(count * _TRIES):
+                value = make()
+                if not any(word.casefold() in words for word in re.findall(r"\w+", value)):
+                    pool.append(value)
+                    if len(pool) == count:
+                        break
+            return pool or ["Alex", "Quinn", "Morgan"]
+
+        self.pools = {
+            "first": draw(fake.first_name, _POOL),
+            "last": draw(fake.last_name, _POOL),
+            "domain": [fake.free_email_domain() for _ in range(8)] + [fake.domain_name() for _ in range(16)],
+            "street": [fake.street_address() for _ in range(_POOL)],
+            "street2": [fake.secondary_address() for _ in range(_POOL // 4)],
+            "note": [fake.sentence(nb_words=10) for _ in range(_POOL // 2)],
+            "rep": draw(fake.name, 12),
+        }
+        self.memo: dict[tuple[str, str], Any] = {}
+
+    def rng(self, *parts: str) -> random.Random:
+        digest = hashlib.sha256(self.salt + "\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
+        return random.Random(int.from_bytes(digest[:16], "big"))
+
+    def fresh(self, field: str, real: str, make: Callable[[random.Random], Any]) -> Any:
+        """The fake of ``real`` for ``field``: the same every time, never a value the source has."""
+        key = (field, real)
+        if key not in self.memo:
+            rng = self.rng(field, real)
+            value = make(rng)
+            for _ in range(_TRIES):
+                if str(value) not in self.real:
+                    break
+                value = make(rng)
+            self.memo[key] = value
+        return self.memo[key]
+
+    def person(self, key: str) -> str:
+        """The fake full name of the real person ``key`` (never a name the source has)."""
+        return str(
+            self.fresh(
+                "name", key, lambda rng: f"{rng.choice(self.pools['first'])} {rng.choice(self.pools['last'])}"
+            )
+        )
+
+
+def _phone(real: str, rng: random.Random) -> str:
+    keep = 1 if real.startswith("+1") else 2 if real.startswith("+") else 0
+    out, kept, previous_digit = [], 0, False
+    for char in real:
+        if not char.isdigit():
+            out.append(char)
+            previous_digit = False
+            continue
+        if kept < keep:
+            out.append(char)
+            kept += 1
+        else:
+            out.append(str(rng.randint(0, 9) if previous_digit else rng.randint(2, 9)))
+        previous_digit = True
+    return "".join(out)
+
+
+def _same_shape(real: str, rng: random.Random) -> str:
+    try:
+        parsed = uuid.UUID(real)
+    except ValueError:
+        pass
+    else:
+        fake = str(uuid.UUID(int=rng.getrandbits(128), version=parsed.version or 4))
+        return fake.upper() if real.isupper() else fake
+    out = []
+    for char in real:
+        if char.isdigit():
+            out.append(str(rng.randint(0, 9)))
+        elif char.isascii() and char.isalpha():
+            letter = chr(rng.randint(ord("a"), ord("z")))
+            out.append(letter.upper() if char.isupper() else letter)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _ids(leads: list[dict[str, Any]], fakes: _Fakes) -> dict[Any, str]:
+    """Real id → fake id, unique, in the same sort order as the real ones."""
+    real = sorted({lead["id"] for lead in leads if lead.get("id") is not None}, key=str)
+    made: set[str] = set()
+    for value in real:
+        fake = fakes.fresh("id", str(value), functools.partial(_same_shape, str(value)))
+        again = 0
+        while fake in made or fake in fakes.real:
+            again += 1
+            fake = _same_shape(str(value), fakes.rng("id-again", str(value), str(again)))
+        made.add(fake)
+    return dict(zip(real, sorted(made), strict=True))
+
+
+def _pick(pool: list[str], rng: random.Random) -> str:
+    return rng.choice(pool)
+
+
+def _email(name: str, rng: random.Random, domains: list[str]) -> str:
+    local = re.sub(r"[^a-z0-9.]", "", name.lower().replace(" ", "."))
+    return f"{local}{rng.randint(1, 99)}@{rng.choice(domains)}"
+
+
+def _extra(value: Any, common: Counter[str]) -> Any:
+    if isinstance(value, str):
+        return value if _TOKEN.fullmatch(value) and common[value] >= 3 else "redacted"
+    if isinstance(value, list):
+        return [_extra(v, common) for v in value]
+    if isinstance(value, dict):
+        return {k: _extra(v, common) for k, v in value.items()}
+    return value
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+
+
+def anonymize(leads: list[dict[str, Any]], *, archived_ids: frozenset[Any]) -> list[dict[str, Any]]:
+    """``leads`` (a listing, in its order) with every personal value replaced (see the module's
+    docstring); ``archived_ids`` are the leads only the archived=true listing showed."""
+    fakes = _Fakes(leads)
+    ids = _ids(leads, fakes)
+    documented = set(spec.documented_fields("Lead"))
+    common = Counter(
+        s for lead in leads for k, v in lead.items() if k not in documented for s in set(_strings(v))
+    )
+    out = []
+    for lead in leads:
+        fake = dict(lead)
+        if "id" in lead:
+            fake["id"] = ids.get(lead["id"], lead["id"])
+        if "archived" in lead or lead.get("id") in archived_ids:
+            fake["archived"] = lead.get("id") in archived_ids
+        email, name = lead.get("email"), lead.get("name")
+        key = (email or name or lead.get("phone") or str(lead.get("id"))).casefold()
+        person = fakes.person(key)
+        if isinstance(name, str) and name:
+            fake["name"] = person
+        if isinstance(email, str) and email:
+            fake["email"] = fakes.fresh(
+                "email", email.casefold(), functools.partial(_email, person, domains=fakes.pools["domain"])
+            )
+        phone = lead.get("phone")
+        if isinstance(phone, str) and phone:
+            fake["phone"] = fakes.fresh("phone", phone, functools.partial(_phone, phone))
+        for field, pool in (
+            ("property_street1", "street"),
+            ("property_street2", "street2"),
+            ("notes", "note"),
+            ("assigned_to", "rep"),
+        ):
+            value = lead.get(field)
+            if isinstance(value, str) and value:
+                fake[field] = fakes.fresh(field, value, functools.partial(_pick, fakes.pools[pool]))
+            elif value is not None and not isinstance(value, str):
+                fake[field] = "redacted"
+        location = lead.get("location")
+        if isinstance(location, list):
+            fake["location"] = [
+                round(v, 1) if isinstance(v, int | float) and not isinstance(v, bool) else None
+                for v in location
+            ]
+        for name_, value in lead.items():
+            if name_ not in documented:
+                fake[name_] = _extra(value, common)
+        out.append(fake)
+    return out
