@@ -13,12 +13,14 @@ from typing import Any, Final
 
 import orjson
 import phonenumbers
-import zipcodes
 from faker import Faker
 from jsonschema import Draft202012Validator, FormatChecker
 
 from rotor_leads import spec
+from rotor_leads.mock_server.engine._places import places
 
+#: The generator's version: a data set file built by another one is built again.
+GENERATOR: Final = "v2"
 STAGES: Final = ("new", "contacted", "qualified", "proposal", "negotiation", "won", "lost")
 TAGS: Final = (
     "roofing",
@@ -51,7 +53,7 @@ def _timestamp(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class Place:
-    """A US ZIP code and what belongs with it (the zipcodes package's data set), and exchanges
+    """A US ZIP code and what belongs with it (``places.csv``, from the zipcodes package), and exchanges
     of one of its area codes that make valid phone numbers (checked with phonenumbers)."""
 
     city: str
@@ -82,41 +84,18 @@ def _exchanges(area_codes: list[str], rng: random.Random) -> tuple[str, ...]:
 
 
 @cache
-def _all_places() -> tuple[dict[str, Any], ...]:
-    # Standard, active ZIP codes with coordinates and area codes, in ZIP order (deterministic).
-    return tuple(
-        sorted(
-            (
-                z
-                for z in zipcodes.list_all()  # type: ignore[no-untyped-call]
-                if z.get("active")
-                and z.get("zip_code_type") == "STANDARD"
-                and z.get("area_codes")
-                and z.get("lat")
-            ),
-            key=lambda z: str(z["zip_code"]),
-        )
-    )
-
-
-@cache
 def _pools(seed: int) -> dict[str, list[Any]]:
     # Faker is slow per call; draw pools once and combine them, so a million leads stay cheap.
     fake = Faker("en_US")
     fake.seed_instance(seed)
     rng = random.Random(seed)
-    places = []
-    for record in rng.sample(_all_places(), _POOL // 2):
-        exchanges = _exchanges(list(record["area_codes"]), rng)
+    places_ = []
+    for record in rng.sample(places(), _POOL // 2):
+        exchanges = _exchanges(list(record.area_codes), rng)
         if exchanges:
-            places.append(
+            places_.append(
                 Place(
-                    record["city"],
-                    record["state"],
-                    record["zip_code"],
-                    round(float(record["lat"]), 5),
-                    round(float(record["long"]), 5),
-                    exchanges,
+                    record.city, record.state, record.zip_code, record.latitude, record.longitude, exchanges
                 )
             )
     return {
@@ -125,7 +104,7 @@ def _pools(seed: int) -> dict[str, list[Any]]:
         "domain": [fake.free_email_domain() for _ in range(8)] + [fake.domain_name() for _ in range(24)],
         "street": [fake.street_address() for _ in range(_POOL)],
         "street2": [fake.secondary_address() for _ in range(_POOL // 4)],
-        "place": places,
+        "place": places_,
         "note": [fake.sentence(nb_words=10) for _ in range(_POOL // 2)],
     }
 

@@ -15,7 +15,7 @@ import orjson
 
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._config import MockConfig
-from rotor_leads.mock_server.engine._data import generate_leads, load_fixture_file, validate_leads
+from rotor_leads.mock_server.engine._data import GENERATOR, generate_leads, load_fixture_file, validate_leads
 from rotor_leads.mock_server.engine.state import SharedState, StateUnavailable, open_state
 from rotor_leads.mock_server.engine.store import LeadStore, Progress, open_or_build
 
@@ -32,7 +32,7 @@ def load_config_profile(config: MockConfig) -> spec.Profile:
 
 
 def seeded_source(config: MockConfig, profile: spec.Profile = spec.ASSUMED) -> str:
-    source = f"seeded:leads={config.leads}:seed={config.seed}"
+    source = f"seeded:{GENERATOR}:leads={config.leads}:seed={config.seed}"
     shaping = _shaping(profile)
     if shaping:  # a profile that changes what is stored makes another data set file
         source += f":profile={zlib.crc32(orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS)):08x}"
