@@ -21,6 +21,7 @@ from rotor_leads.mock_server.engine.state._base import SharedState, StateError
 COUNT_BITS: Final = 36  # a counter word: stamp << COUNT_BITS | count (as in _tally.c)
 COUNT_MASK: Final = (1 << COUNT_BITS) - 1
 _RESET_BITS: Final = 8
+_RESET_MASK: Final = (1 << _RESET_BITS) - 1
 
 #: The optional C accelerator (engine/state/_tally.c): one atomic add, no lock; ``None`` where the
 #: package was installed without a C compiler, or with ROTOR_MOCK_PURE_PYTHON=1 (to measure what
@@ -64,6 +65,7 @@ class LocalState(SharedState):
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._lock_file = open(self.root / "lock", "a+b")  # noqa: SIM115 (closed in close())
+            self._lock_fd = self._lock_file.fileno()
             self._fd = os.open(self.root / "counts", os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise StateError(f"cannot keep the mock's state in {self.root}: {exc.strerror}") from None
@@ -102,14 +104,14 @@ class LocalState(SharedState):
         def __enter__(self) -> None:
             self.state._thread_lock.acquire()
             try:
-                _filelock.lock(self.state._lock_file)
+                _filelock.lock(self.state._lock_fd)
             except BaseException:
                 self.state._thread_lock.release()
                 raise
 
         def __exit__(self, *exc: object) -> None:
             try:
-                _filelock.unlock(self.state._lock_file)
+                _filelock.unlock(self.state._lock_fd)
             finally:
                 self.state._thread_lock.release()
 
@@ -225,16 +227,29 @@ class LocalState(SharedState):
             raise StateError(f"cannot keep the mock's state in {self.root}: {_reason(exc)}") from None
 
     def add(self, key: str, day: int, n: int = 1) -> int:
-        index = _HEADER_WORDS + self._slot(key)
-        words = self._view((index + 1) * 8)
-        stamp = (day << _RESET_BITS | words[_RESETS] & ((1 << _RESET_BITS) - 1)) << COUNT_BITS
+        slot = self._slots.get(key)
+        index = _HEADER_WORDS + (slot if slot is not None else self._slot(key))
+        words = self._words
+        if words is None or len(words) <= index:
+            words = self._view((index + 1) * 8)
+        stamp = (day << _RESET_BITS | words[_RESETS] & _RESET_MASK) << COUNT_BITS
         if accelerated_add is not None:
             return int(accelerated_add(words, index, stamp, n))
-        with self._locked():
-            word = words[index]
-            count = (word & COUNT_MASK if word >> COUNT_BITS << COUNT_BITS == stamp else 0) + n
-            words[index] = stamp | min(count, COUNT_MASK)
-            return count
+        # The locks by hand, not through _locked(): this runs on every request of a limited key,
+        # and the context manager costs as much as the two system calls.
+        thread_lock, fd = self._thread_lock, self._lock_fd
+        thread_lock.acquire()
+        try:
+            _filelock.lock(fd)
+            try:
+                word = words[index]
+                count = (word & COUNT_MASK if word >> COUNT_BITS << COUNT_BITS == stamp else 0) + n
+                words[index] = stamp | min(count, COUNT_MASK)
+            finally:
+                _filelock.unlock(fd)
+        finally:
+            thread_lock.release()
+        return count
 
     def reset_quotas(self) -> None:
         """Every count back to 0: the reset number in the stamps moves on. A request counted at
