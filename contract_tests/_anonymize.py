@@ -6,6 +6,8 @@ the source has in any of these fields, and no fake name has a word of a source n
 
 * ``name`` and ``email``: one fake person per real person (a lead's email or, without one,
   its name), the fake email made from the fake name, so a search by a fake name finds its lead;
+  the email's domain is kept when three or more leads share it (a mail provider, a company), so
+  a search by domain finds as many leads as on the source;
 * ``phone``: the same punctuation and length, the country code kept, other digits made up
   (each group starting 2–9, as North American numbers do);
 * ``id``: fake ids of the same shape (UUIDs stay UUIDs) in the same sort order, so leads created
@@ -49,6 +51,8 @@ REPLACED: Final = (
 )
 _TOKEN: Final = re.compile(r"[a-z0-9][a-z0-9_.-]{0,23}")
 _POOL: Final = 300
+#: An email domain this many leads share (a mail provider, a company) is kept: it finds no one.
+_SHARED: Final = 3
 _TRIES: Final = 50
 
 
@@ -178,9 +182,13 @@ def _pick(pool: list[str], rng: random.Random) -> str:
     return rng.choice(pool)
 
 
-def _email(name: str, rng: random.Random, domains: list[str]) -> str:
+def _email(name: str, rng: random.Random, domains: list[str], shared: str | None) -> str:
     local = re.sub(r"[^a-z0-9.]", "", name.lower().replace(" ", "."))
-    return f"{local}{rng.randint(1, 99)}@{rng.choice(domains)}"
+    return f"{local}{rng.randint(1, 99)}@{shared or rng.choice(domains)}"
+
+
+def _domain(email: str) -> str:
+    return email.rpartition("@")[2].casefold()
 
 
 def _extra(value: Any, common: Counter[str]) -> Any:
@@ -210,6 +218,7 @@ def anonymize(leads: list[dict[str, Any]], *, archived_ids: frozenset[Any]) -> l
     fakes = _Fakes(leads)
     ids = _ids(leads, fakes)
     documented = set(spec.documented_fields("Lead"))
+    domains = Counter(_domain(lead["email"]) for lead in leads if isinstance(lead.get("email"), str))
     common = Counter(
         s for lead in leads for k, v in lead.items() if k not in documented for s in set(_strings(v))
     )
@@ -227,7 +236,14 @@ def anonymize(leads: list[dict[str, Any]], *, archived_ids: frozenset[Any]) -> l
             fake["name"] = person
         if isinstance(email, str) and email:
             fake["email"] = fakes.fresh(
-                "email", email.casefold(), functools.partial(_email, person, domains=fakes.pools["domain"])
+                "email",
+                email.casefold(),
+                functools.partial(
+                    _email,
+                    person,
+                    domains=fakes.pools["domain"],
+                    shared=_domain(email) if domains[_domain(email)] >= _SHARED else None,
+                ),
             )
         phone = lead.get("phone")
         if isinstance(phone, str) and phone:

@@ -47,6 +47,8 @@ _ORDINARY: Final = frozenset(
 #: An undocumented string value kept as an example: a short token several leads share (an
 #: enum value), never a name, an address or free text.
 _TOKEN: Final = re.compile(r"[a-z0-9][a-z0-9_.-]{0,23}")
+#: A header value the profile keeps: short, printable, no "@" (an address), no secret-length run.
+_HEADER_TOKEN: Final = re.compile(r"(?!.*[A-Za-z0-9_-]{33})[\x20-\x3f\x41-\x7e]{1,100}")
 _SEEN_IN_LENGTH: Final = 100
 
 
@@ -298,8 +300,9 @@ class _Recorder:
                 continue
             seen = {ex.headers.get(name) for ex in pages}
             constant = next(iter(seen)) if len(seen) == 1 else None
-            # A value the mock may send as it is: the same on every page, short and printable.
-            keep = constant is not None and len(constant) <= 200 and constant.isprintable()
+            # A value the mock may send as it is: the same on every page, a short printable
+            # token (never an address or anything else a person could be found by).
+            keep = constant is not None and _HEADER_TOKEN.fullmatch(constant) is not None
             other[name] = constant if keep else None
         value["other"] = other
         self.record(choice, value, page)

@@ -14,6 +14,7 @@ import functools
 import json
 import re
 import subprocess
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -245,6 +246,8 @@ def test_fixtures__hold_nothing_personal_and_the_same_totals(
     queries += [{"stage": stage} for stage in {lead["stage"] for lead in DATA if lead.get("stage")}]
     queries += [{"tags": tag} for tag in {tag for lead in DATA for tag in lead.get("tags") or []}]
     queries += [{"tags": "vip,solar", "archived": "true"}]
+    domains = Counter(lead["email"].partition("@")[2] for lead in DATA if lead.get("email"))
+    queries += [{"search": domain, "archived": "true"} for domain, n in domains.items() if n >= 3]
     for params in queries:
         url = f"{BASE_URL}/leads?{urlencode(params)}"
         request = httpx.Request("GET", url, headers={"x-api-key": MAIN_KEY})
