@@ -7,11 +7,14 @@ and the model in ``_model`` to predict answers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from rotor_leads.spec._parameters import FILTERS, PARAMETERS, Filter, ParameterError, split_tags
+
+_DEFAULTS: tuple[tuple[str, Any], ...] = tuple((name, p.default) for name, p in PARAMETERS.items())
+_DEFAULT_KEY: tuple[Any, ...] = tuple(default for _, default in _DEFAULTS)
 
 
 @dataclass(frozen=True)
@@ -23,11 +26,21 @@ class LeadQuery:
     """
 
     values: tuple[tuple[str, Any], ...] = ()  # (name, value) of the given parameters, table order
+    # Computed once: the mock reads a query's parameters and hashes it on every request.
+    _given: dict[str, Any] = field(init=False, repr=False, compare=False)
+    _key: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        unknown = [name for name, _ in self.values if name not in PARAMETERS]
-        if unknown:
-            raise TypeError(f"no query parameter {unknown[0]!r}; known: {', '.join(PARAMETERS)}")
+        given = dict(self.values)
+        if not given:
+            key = _DEFAULT_KEY
+        else:
+            if not given.keys() <= PARAMETERS.keys():
+                unknown = next(name for name in given if name not in PARAMETERS)
+                raise TypeError(f"no query parameter {unknown!r}; known: {', '.join(PARAMETERS)}")
+            key = tuple([given.get(name, default) for name, default in _DEFAULTS])
+        object.__setattr__(self, "_given", given)
+        object.__setattr__(self, "_key", key)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name not in PARAMETERS:
@@ -36,10 +49,8 @@ class LeadQuery:
 
     def get(self, name: str) -> Any:
         """The value of parameter ``name``: as given, or its default."""
-        for given, value in self.values:
-            if given == name:
-                return value
-        return PARAMETERS[name].default
+        given = self._given
+        return given[name] if name in given else PARAMETERS[name].default
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, LeadQuery) and self.key == other.key
@@ -50,7 +61,7 @@ class LeadQuery:
     @property
     def key(self) -> tuple[Any, ...]:
         """Every parameter's value, in table order: what an answer depends on."""
-        return tuple(self.get(name) for name in PARAMETERS)
+        return self._key
 
     @property
     def given(self) -> frozenset[str]:
@@ -124,6 +135,8 @@ def parse_query_string(raw: bytes | str) -> LeadQuery:
     Raises :class:`ParameterError` as :func:`parse_query` does, and for a value whose bytes
     are not UTF-8.
     """
+    if not raw:  # most requests of a page-through: no need to build the empty query again
+        return _EMPTY
     return parse_query(decode_pairs(raw))
 
 
@@ -150,3 +163,6 @@ def decode_pairs(raw: bytes | str) -> list[tuple[str, str]]:
                 raw=value.decode("utf-8", "replace"),
             ) from None
     return pairs
+
+
+_EMPTY: LeadQuery = LeadQuery()

@@ -115,7 +115,7 @@ class Runtime:
             self.state.put_default(FIXTURES, load_fixture_file(config.fixtures))
         self.rng = random.Random(config.seed)
         self.logger = logging.getLogger("mock_server")
-        self.log: deque[dict[str, Any]] = deque(maxlen=config.log_size)
+        self.log: deque[Any] = deque(maxlen=config.log_size)  # web._leads.log_entry's entries
         self._sync_lock = threading.Lock()
         self._data: int | None = None
         self._version: int | None = None

@@ -22,7 +22,7 @@ from rotor_leads.mock_server.engine._data import FixtureError
 from rotor_leads.mock_server.engine._keys import mask
 from rotor_leads.mock_server.web._context import json_response, runtime
 from rotor_leads.mock_server.web._errors import ApiError, validation_error
-from rotor_leads.mock_server.web._leads import SCENARIO_ERRORS
+from rotor_leads.mock_server.web._leads import SCENARIO_ERRORS, shown_log_entry
 
 admin = Blueprint("admin", __name__, url_prefix="/__admin")
 
@@ -129,7 +129,7 @@ def quotas() -> Response:
 
 @admin.get("/requests")
 def requests_log() -> Response:
-    return _ok({"status": "success", "data": list(reversed(runtime().log))})
+    return _ok({"status": "success", "data": [shown_log_entry(e) for e in reversed(runtime().log)]})
 
 
 @admin.post("/reset")
