@@ -234,7 +234,8 @@ def rate_limit_names(headers: Mapping[str, str]) -> list[str]:
         {
             k.lower()
             for k in headers
-            if k.lower() == "retry-after" or k.lower().startswith(("x-ratelimit-", "ratelimit-"))
+            if k.lower() == "retry-after"
+            or k.lower().startswith(("x-ratelimit-", "x-rate-limit-", "ratelimit-"))
         }
     )
 

@@ -267,8 +267,8 @@ class _ManyChoices(FakeApi):
             content=json.dumps(body).encode(),
             headers={
                 "Content-Type": "application/json; charset=utf-8",
-                "X-RateLimit-Limit": "1000",
-                "X-RateLimit-Remaining": "998",
+                "X-Rate-Limit-Limit": "1000",
+                "X-Rate-Limit-Remaining": "998",
                 "X-Request-Id": "req-0001",
             },
         )

@@ -189,11 +189,12 @@ def admit(
 
 def _rate_header(name: str) -> bool:
     lowered = name.lower()
-    return lowered == "retry-after" or lowered.startswith(("x-ratelimit-", "ratelimit-"))
+    return lowered == "retry-after" or lowered.startswith(("x-ratelimit-", "x-rate-limit-", "ratelimit-"))
 
 
 def _rate_value(name: str, headers: dict[str, str]) -> str | None:
     """The value of rate-limit header ``name`` (lower case), made from the mock's own ones."""
+    name = name.replace("x-rate-limit-", "x-ratelimit-")
     limit, remaining = headers.get("X-RateLimit-Limit"), headers.get("X-RateLimit-Remaining")
     reset = headers.get("X-RateLimit-Reset")
     if name in ("x-ratelimit-limit", "ratelimit-limit"):
