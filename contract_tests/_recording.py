@@ -339,17 +339,16 @@ def _alone(ex: Exchange, f: spec.Filter) -> spec.LeadQuery | None:
 
 
 def _template(value: Any, replace: Mapping[str, str]) -> Any:
-    """``value`` with each text of ``replace`` (a value the suite sent) made a placeholder."""
-    if isinstance(value, str):
-        for text, placeholder in sorted(replace.items(), key=lambda item: -len(item[0])):
-            if len(text) >= 2 or re.fullmatch(r"[0-9-]+", text):
-                value = re.sub(rf"(?<![\w]){re.escape(text)}(?![\w])", placeholder, value)
-        return value
-    if isinstance(value, list):
-        return [_template(v, replace) for v in value]
-    if isinstance(value, dict):
-        return {k: _template(v, replace) for k, v in value.items()}
-    return value
+    """``value`` with each text of ``replace`` (a value the suite sent) made a placeholder:
+    what :func:`spec.render` fills in again."""
+
+    def placeholders(text: str) -> str:
+        for sent, placeholder in sorted(replace.items(), key=lambda item: -len(item[0])):
+            if len(sent) >= 2 or re.fullmatch(r"[0-9-]+", sent):
+                text = re.sub(rf"(?<![\w]){re.escape(sent)}(?![\w])", placeholder, text)
+        return text
+
+    return spec.map_strings(value, placeholders)
 
 
 def _refusal(ex: Exchange, replace: Mapping[str, str]) -> dict[str, Any]:

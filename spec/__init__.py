@@ -65,6 +65,7 @@ from rotor_leads.spec._profile import (
     ProfileError,
     Refused,
     load_profile,
+    map_strings,
 )
 from rotor_leads.spec._profile import CHOICES as PROFILE_CHOICES
 from rotor_leads.spec._profile import drift as profile_drift
@@ -110,6 +111,7 @@ __all__ = [
     "Refused",
     "decode_pairs",
     "load_profile",
+    "map_strings",
     "profile_drift",
     "DAILY_REQUEST_LIMIT",
     "DEFAULT_LIMIT",

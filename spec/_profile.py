@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -90,17 +90,26 @@ class Refused(ParameterError):
         self.body = body
 
 
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A JSON value with ``change`` applied to every string in it (not to object keys)."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [map_strings(item, change) for item in value]
+    if isinstance(value, dict):
+        return {k: map_strings(v, change) for k, v in value.items()}
+    return value
+
+
 def render(template: Any, fields: Mapping[str, str]) -> Any:
     """``template`` with ``{name}`` in its strings replaced by ``fields[name]``."""
-    if isinstance(template, str):
+
+    def fill(text: str) -> str:
         for name, value in fields.items():
-            template = template.replace("{" + name + "}", value)
-        return template
-    if isinstance(template, list):
-        return [render(item, fields) for item in template]
-    if isinstance(template, dict):
-        return {k: render(v, fields) for k, v in template.items()}
-    return template
+            text = text.replace("{" + name + "}", value)
+        return text
+
+    return map_strings(template, fill)
 
 
 @dataclass(frozen=True)
