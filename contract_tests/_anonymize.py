@@ -188,7 +188,9 @@ def _email(name: str, rng: random.Random, domains: list[str], shared: str | None
 
 
 def _domain(email: str) -> str:
-    return email.rpartition("@")[2].casefold()
+    """The domain of an address ("" for a value that is not one: never kept)."""
+    local, at, domain = email.rpartition("@")
+    return domain.casefold() if at and local and "." in domain else ""
 
 
 def _extra(value: Any, common: Counter[str]) -> Any:
@@ -242,7 +244,7 @@ def anonymize(leads: list[dict[str, Any]], *, archived_ids: frozenset[Any]) -> l
                     _email,
                     person,
                     domains=fakes.pools["domain"],
-                    shared=_domain(email) if domains[_domain(email)] >= _SHARED else None,
+                    shared=_domain(email) if _domain(email) and domains[_domain(email)] >= _SHARED else None,
                 ),
             )
         phone = lead.get("phone")

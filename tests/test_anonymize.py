@@ -1,0 +1,48 @@
+"""Anonymized fixtures, value by value: what is replaced, what is kept, and that a source value
+never shows through."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from rotor_leads.contract_tests._anonymize import anonymize
+from tests.fake_api import leads
+
+DATA = leads(120, seed=5)
+
+
+def test_anonymize__replaces_every_personal_value_consistently() -> None:
+    out = anonymize(DATA, archived_ids=frozenset())
+    text = repr(out)
+    for lead in DATA:
+        for field in ("id", "name", "email", "phone", "property_street1", "notes"):
+            assert lead[field] is None or lead[field] not in text, field
+    words = {w for lead in DATA for w in re.findall(r"\w+", lead["name"])}
+    assert not any(w in words for fake in out for w in re.findall(r"\w+", fake["name"]))
+    again = anonymize([*DATA, DATA[0]], archived_ids=frozenset())
+    assert (again[0]["name"], again[0]["email"]) == (again[-1]["name"], again[-1]["email"])
+
+
+def test_anonymize__keeps_shapes_order_and_what_filters_read() -> None:
+    out = anonymize(DATA, archived_ids=frozenset(lead["id"] for lead in DATA[:7]))
+    assert [uuid.UUID(lead["id"]).version for lead in out] == [uuid.UUID(lead["id"]).version for lead in DATA]
+    assert sorted(range(len(DATA)), key=lambda i: DATA[i]["id"]) == sorted(
+        range(len(out)), key=lambda i: out[i]["id"]
+    )
+    for real, fake in zip(DATA, out, strict=True):
+        assert re.sub(r"\d", "0", real["phone"]) == re.sub(r"\d", "0", fake["phone"])
+        for kept in ("stage", "tags", "created_at", "priority", "property_zip", "projected_value"):
+            assert fake[kept] == real[kept]
+        assert fake["location"] == [round(v, 1) for v in real["location"]]
+    assert [lead["archived"] for lead in out] == [i < 7 for i in range(len(DATA))]
+
+
+def test_anonymize__keeps_a_shared_email_domain_only() -> None:
+    shared = [{"id": str(i), "name": f"Ann{i} Lee", "email": f"ann{i}@acme-roofing.com"} for i in range(3)]
+    alone = [{"id": "9", "name": "Bo Diaz", "email": "bo@diaz-family.net"}]
+    not_an_address = [{"id": f"x{i}", "name": "Cy Ng", "email": "cy-ng-private"} for i in range(3)]
+    out = anonymize(shared + alone + not_an_address, archived_ids=frozenset())
+    assert all(lead["email"].endswith("@acme-roofing.com") for lead in out[:3])
+    assert not out[3]["email"].endswith("@diaz-family.net")
+    assert not any("cy-ng-private" in lead["email"] for lead in out[4:])
