@@ -16,6 +16,7 @@ recording could not observe is listed under ``"unobserved"`` with the reason, an
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -523,6 +524,32 @@ def _check_choice(choice_id: str, value: Any) -> str | None:
         f = next(f for f in FILTERS if f.name == choice_id.removeprefix("filter."))
         if value not in f.readings:
             return f"{value!r} is not a reading of {f.name}; give one of {', '.join(f.readings)}"
+    if choice_id == "headers":
+        return _check_headers(value)
+    return None
+
+
+#: Headers a profile may not make the mock send: the transport's and the mock's own.
+_NOT_OTHER: Final = frozenset(
+    {"content-length", "content-type", "content-encoding", "transfer-encoding", "connection", "keep-alive"}
+)
+_TOKEN: Final = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
+_HEADER_VALUE: Final = re.compile(r"[\x20-\x7e]*")
+
+
+def _check_headers(value: Mapping[str, Any]) -> str | None:
+    content_type = value.get("content_type", "")
+    if content_type and (not _HEADER_VALUE.fullmatch(content_type) or "json" not in content_type.lower()):
+        return f"content_type {content_type!r}: give a JSON media type such as application/json"
+    names = [*value.get("rate_limit", []), *value.get("on_429", []), *dict(value.get("other") or {})]
+    for name in names:
+        if not _TOKEN.fullmatch(name):
+            return f"{name!r} is not a header name in lower case"
+    for name, text in dict(value.get("other") or {}).items():
+        if name in _NOT_OTHER or name.startswith("access-control-"):
+            return f"other header {name!r}: the mock sets it itself; leave it out"
+        if text is not None and not _HEADER_VALUE.fullmatch(text):
+            return f"other header {name!r}: its value must be printable ASCII on one line"
     return None
 
 

@@ -130,6 +130,25 @@ def test_load_profile__names_the_file_and_the_problem(tmp_path: Path, text: str,
     assert str(path) in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("headers", "says"),
+    [
+        ({"content_type": "text/html", "rate_limit": []}, "JSON media type"),
+        ({"content_type": "application/json", "rate_limit": ["X-Limit"]}, "does not match"),
+        ({"content_type": "", "rate_limit": [], "other": {"X Bad": None}}, "not a header name"),
+        ({"content_type": "", "rate_limit": [], "other": {"content-length": "5"}}, "sets it itself"),
+        ({"content_type": "", "rate_limit": [], "other": {"x-a": "1\r\nSet-Cookie: a=b"}}, "one line"),
+    ],
+)
+def test_load_profile__headers_the_mock_could_not_send_safely(
+    tmp_path: Path, headers: dict[str, Any], says: str
+) -> None:
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(profile(headers=headers).to_json()))
+    with pytest.raises(spec.ProfileError, match=says):
+        spec.load_profile(path)
+
+
 def test_load_profile__a_missing_file() -> None:
     with pytest.raises(spec.ProfileError, match="cannot read it"):
         spec.load_profile("/no/such/profile.json")
