@@ -263,11 +263,11 @@ class Profile:
         own = {f.name: f.reading for f in FILTERS}
         return {name: r for name, r in self.readings.items() if r != own[name]}
 
-    @property
+    @cached_property
     def ties(self) -> str:
         return str(self.value("order.ties"))
 
-    @property
+    @cached_property  # read on every request the mock answers
     def error_order(self) -> str:
         return str(self.value("error.order"))
 
