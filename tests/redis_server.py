@@ -22,29 +22,30 @@ def need_redis() -> None:
         pytest.skip("redis-server is not installed: `make redis-deps` installs it")
 
 
+def redis_command(port: int, directory: Path) -> list[str]:
+    """redis-server on 127.0.0.1:``port``, keeping nothing on disk (its files in ``directory``)."""
+    assert REDIS_SERVER is not None, "redis-server is not installed: `make redis-deps` installs it"
+    return [
+        REDIS_SERVER,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+    ]
+
+
 @contextmanager
 def redis_server(tmp: Path) -> Iterator[str]:
     """A throwaway redis-server: its URL while it runs."""
     need_redis()
-    assert REDIS_SERVER is not None, "redis-server is not installed: `make redis-deps` installs it"
     port = free_port()
-    process = subprocess.Popen(
-        [
-            REDIS_SERVER,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = subprocess.Popen(redis_command(port, tmp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     try:
         wait_for(url, 10)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.redis_server import REDIS_SERVER, need_redis, redis_server
+from tests.redis_server import need_redis, redis_command, redis_server
 from tests.served import Mock, serve
 from tests.servers import free_port
 
@@ -102,23 +102,7 @@ def test_redis_lost_while_running__limited_keys_get_a_503_and_the_rest_goes_on(t
     url = f"redis://127.0.0.1:{port}/0"
 
     def start_redis() -> subprocess.Popen[bytes]:
-        assert REDIS_SERVER is not None
-        return subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp_path),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        return subprocess.Popen(redis_command(port, tmp_path), stdout=subprocess.DEVNULL)
 
     redis_process = start_redis()
     try:
