@@ -443,11 +443,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "changes": [d.to_json() for d in config.stash.get(_DRIFT, [])],
             }
         )
-        redacted = _redactor(config).value(document)
-        try:
-            Path(path).write_bytes(orjson.dumps(redacted, option=orjson.OPT_INDENT_2))
-        except OSError as exc:
-            config.stash[_REPORT_ERROR] = f"--report {path}: cannot write it ({exc.strerror})"
+        problem = _write_json(path, _redactor(config).value(document))
+        if problem:
+            config.stash[_REPORT_ERROR] = f"--report {path}: cannot write it ({problem})"
 
 
 _OUTCOME = pytest.StashKey[Any]()
