@@ -27,8 +27,11 @@ def run_suite(pytester: pytest.Pytester, api: FakeApi, *args: str, suite: str = 
     # every in-process run) a run takes half the time. The key tests run with it.
     plain = () if suite != SUITE or "-l" in args else ("--assert=plain",)
     with respx.mock(assert_all_called=False) as router, pytest.MonkeyPatch.context() as patch:
-        # pytest sizes its short summary to the terminal: one width, whatever runs the tests.
+        # pytest sizes its short summary to the terminal, and on CI (``CI`` or ``BUILD_NUMBER``
+        # set) shows each failure's message in full: one shape, whatever runs these tests.
         patch.setenv("COLUMNS", "80")
+        patch.delenv("CI", raising=False)
+        patch.delenv("BUILD_NUMBER", raising=False)
         route = router.route(host="rotor.test").mock(side_effect=api)
         result = pytester.runpytest_inprocess(
             suite, "-p", "no:cacheprovider", *plain, "--base-url", BASE_URL, *KEY_ARGS, *args
