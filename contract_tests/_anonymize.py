@@ -2,7 +2,7 @@
 that ``--record-fixtures FILE`` writes and the mock serves (``rotor-mock serve --fixtures FILE``).
 
 Replaced, consistently (the same value always gets the same fake in one file, never a value
-the source has in any of these fields, and no fake name has a word of a source name):
+the source has in any of these fields, and no fake name or street has a word of a source name):
 
 * ``name`` and ``email``: one fake person per real person (a lead's email or, without one,
   its name), the fake email made from the fake name, so a search by a fake name finds its lead;
@@ -70,8 +70,8 @@ class _Fakes:
         self.real = {
             str(lead[name]) for lead in leads for name in REPLACED if isinstance(lead.get(name), str | int)
         }
-        #: The words of the source's names: no fake name has one, so no source name shows
-        #: through a fake one (a real "Ann Lee" is never faked as "Ann Leeds").
+        #: The words of the source's names: no fake name or street has one, so no source name
+        #: shows through a fake one (a real "Ann Lee" is never faked as "Ann Leeds").
         words = {
             word.casefold()
             for lead in leads
@@ -94,7 +94,9 @@ class _Fakes:
             "first": draw(fake.first_name, _POOL),
             "last": draw(fake.last_name, _POOL),
             "domain": [fake.free_email_domain() for _ in range(8)] + [fake.domain_name() for _ in range(16)],
-            "street": [fake.street_address() for _ in range(_POOL)],
+            # Faker names streets after people ("17844 Melissa Village"): a source name's word
+            # would show through one.
+            "street": draw(fake.street_address, _POOL),
             "street2": [fake.secondary_address() for _ in range(_POOL // 4)],
             "note": [fake.sentence(nb_words=10) for _ in range(_POOL // 2)],
             "rep": draw(fake.name, 12),
@@ -173,7 +175,10 @@ def _ids(leads: list[dict[str, Any]], fakes: _Fakes) -> dict[Any, str]:
         again = 0
         while fake in made or fake in fakes.real:
             again += 1
-            fake = _same_shape(str(value), fakes.rng("id-again", str(value), str(again)))
+            # A short id's shape may have no value left that is not taken (ids "1" to "9"
+            # and "10"): after some tries, a fake one character longer.
+            longer = str(value) + str(value)[-1:] * (again // _TRIES)
+            fake = _same_shape(longer, fakes.rng("id-again", str(value), str(again)))
         made.add(fake)
     return dict(zip(real, sorted(made), strict=True))
 

@@ -46,3 +46,29 @@ def test_anonymize__keeps_a_shared_email_domain_only() -> None:
     assert all(lead["email"].endswith("@acme-roofing.com") for lead in out[:3])
     assert not out[3]["email"].endswith("@diaz-family.net")
     assert not any("cy-ng-private" in lead["email"] for lead in out[4:])
+
+
+def test_anonymize__no_street_shows_a_source_name() -> None:
+    # Faker names streets after people ("17844 Melissa Village"): with a source person for every
+    # first name Faker knows, an unfiltered street would show one about half the time.
+    from faker.providers.person.en_US import Provider
+
+    first_names = sorted(Provider.first_names)
+    source = [
+        {"id": str(uuid.UUID(int=i)), "name": f"{first} Zyx", "property_street1": f"{i} Main St"}
+        for i, first in enumerate(first_names)
+    ]
+    out = anonymize(source, archived_ids=frozenset())
+    words = set(first_names) | {"Zyx"}
+    streets = {lead["property_street1"] for lead in out}
+    assert len(streets) > 100
+    assert not [street for street in streets if words & set(re.findall(r"\w+", street))]
+
+
+def test_anonymize__short_ids_get_fakes_too() -> None:
+    # Every one-digit id is a source id: a fake one is longer, and the order is kept.
+    source = [{"id": str(i), "name": f"Ann{i} Lee"} for i in range(12)]
+    out = anonymize(source, archived_ids=frozenset())
+    fakes = [lead["id"] for lead in out]
+    assert len(set(fakes)) == len(source) and not set(fakes) & {lead["id"] for lead in source}
+    assert sorted(range(12), key=lambda i: source[i]["id"]) == sorted(range(12), key=lambda i: fakes[i])
