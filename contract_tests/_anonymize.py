@@ -5,7 +5,8 @@ Replaced, consistently (the same value always gets the same fake in one file, ne
 the source has in any of these fields, and no fake name or street has a word of a source name):
 
 * ``name`` and ``email``: one fake person per real person (a lead's email or, without one,
-  its name), the fake email made from the fake name, so a search by a fake name finds its lead;
+  its name), the fake email made from the fake name, so a search by a fake name finds its lead
+  (Faker's names first; made-up ones fill in where a large source has most of Faker's);
   the email's domain is kept when three or more leads share it (a mail provider, a company), so
   a search by domain finds as many leads as on the source;
 * ``phone``: the same punctuation and length, the country code kept, other digits made up
@@ -54,6 +55,8 @@ _POOL: Final = 300
 #: An email domain this many leads share (a mail provider, a company) is kept: it finds no one.
 _SHARED: Final = 3
 _TRIES: Final = 50
+#: What made-up names are made of, where Faker has none left that no source name has.
+_SYLLABLES: Final = "ka lo mi ren sa tor vi zu bel dan fi nor quin ash".split()
 
 
 class _Fakes:
@@ -80,26 +83,52 @@ class _Fakes:
             for word in re.findall(r"\w+", lead[name])
         }
 
-        def draw(make: Callable[[], str], count: int) -> list[str]:
-            pool: list[str] = []
-            for _ in range(count * _TRIES):
+        def clean(value: str) -> bool:
+            return not any(word.casefold() in words for word in re.findall(r"\w+", value))
+
+        def invented() -> str:
+            """A made-up name, not a word of any source name."""
+            size = 2
+            while True:
+                for _ in range(_TRIES):
+                    word = "".join(fake.random.choice(_SYLLABLES) for _ in range(size)).title()
+                    if word.casefold() not in words:
+                        return word
+                size += 1
+
+        def suffix() -> str:
+            """A street's last word ("Lane", "Park"), not a word of a source name."""
+            return next((s for s in (fake.street_suffix() for _ in range(_TRIES)) if clean(s)), invented())
+
+        def draw(make: Callable[[], str], count: int, invent: Callable[[], str]) -> list[str]:
+            """Up to ``count`` distinct values of ``make`` with no word of a source name, topped
+            up with made-up ones where the source has most of Faker's (a large listing has
+            most of its first names)."""
+            pool: dict[str, None] = {}
+            for _ in range(count * 10):
+                if len(pool) == count:
+                    break
                 value = make()
-                if not any(word.casefold() in words for word in re.findall(r"\w+", value)):
-                    pool.append(value)
-                    if len(pool) == count:
-                        break
-            return pool or ["Alex", "Quinn", "Morgan"]
+                if clean(value):
+                    pool[value] = None
+            while len(pool) < count // 4 or not pool:
+                pool[invent()] = None
+            return list(pool)
 
         self.pools = {
-            "first": draw(fake.first_name, _POOL),
-            "last": draw(fake.last_name, _POOL),
+            "first": draw(fake.first_name, _POOL, invented),
+            "last": draw(fake.last_name, _POOL, invented),
             "domain": [fake.free_email_domain() for _ in range(8)] + [fake.domain_name() for _ in range(16)],
             # Faker names streets after people ("17844 Melissa Village"): a source name's word
             # would show through one.
-            "street": draw(fake.street_address, _POOL),
+            "street": draw(
+                fake.street_address,
+                _POOL,
+                lambda: f"{fake.building_number()} {invented()} {suffix()}",
+            ),
             "street2": [fake.secondary_address() for _ in range(_POOL // 4)],
             "note": [fake.sentence(nb_words=10) for _ in range(_POOL // 2)],
-            "rep": draw(fake.name, 12),
+            "rep": draw(fake.name, 12, lambda: f"{invented()} {invented()}"),
         }
         self.memo: dict[tuple[str, str], Any] = {}
 

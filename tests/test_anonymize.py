@@ -48,21 +48,28 @@ def test_anonymize__keeps_a_shared_email_domain_only() -> None:
     assert not any("cy-ng-private" in lead["email"] for lead in out[4:])
 
 
-def test_anonymize__no_street_shows_a_source_name() -> None:
-    # Faker names streets after people ("17844 Melissa Village"): with a source person for every
-    # first name Faker knows, an unfiltered street would show one about half the time.
+def test_anonymize__no_fake_shows_a_source_name_even_when_faker_runs_out() -> None:
+    # Faker names streets after people ("17844 Melissa Village"), and a large listing has most of
+    # its names: here every first and last name it knows, so made-up ones must fill in.
     from faker.providers.person.en_US import Provider
 
-    first_names = sorted(Provider.first_names)
+    firsts, lasts = sorted(Provider.first_names), sorted(Provider.last_names)
     source = [
-        {"id": str(uuid.UUID(int=i)), "name": f"{first} Zyx", "property_street1": f"{i} Main St"}
-        for i, first in enumerate(first_names)
+        {
+            "id": str(uuid.UUID(int=i)),
+            "name": f"{firsts[i % len(firsts)]} {last}",
+            "email": f"p{i}@example.com",
+            "property_street1": f"{i} Main St",
+            "assigned_to": f"{firsts[-1 - i % len(firsts)]} {lasts[-1 - i]}",
+        }
+        for i, last in enumerate(lasts)
     ]
     out = anonymize(source, archived_ids=frozenset())
-    words = set(first_names) | {"Zyx"}
-    streets = {lead["property_street1"] for lead in out}
-    assert len(streets) > 100
-    assert not [street for street in streets if words & set(re.findall(r"\w+", street))]
+    words = {w.casefold() for lead in source for f in ("name", "assigned_to") for w in lead[f].split()}
+    for field, least in {"name": 100, "property_street1": 50, "assigned_to": 3}.items():
+        fakes = {lead[field] for lead in out}
+        assert len(fakes) >= least, field
+        assert not [f for f in fakes if words & {w.casefold() for w in re.findall(r"\w+", f)}], field
 
 
 def test_anonymize__short_ids_get_fakes_too() -> None:
