@@ -12,7 +12,8 @@ the source has in any of these fields, and no fake name or street has a word of 
 * ``phone``: the same punctuation and length, the country code kept, other digits made up
   (each group starting 2–9, as North American numbers do);
 * ``id``: fake ids of the same shape (UUIDs stay UUIDs) in the same sort order, so leads created
-  at the same instant keep their order when ties are broken by id;
+  at the same instant keep their order when ties are broken by id (an id that is neither a
+  string nor a number becomes ``"redacted"``);
 * ``property_street1``, ``property_street2``, ``notes``, ``assigned_to``: fake addresses,
   sentences and names;
 * ``location``: rounded to 0.1 degree (about 10 km);
@@ -98,7 +99,10 @@ class _Fakes:
 
         def suffix() -> str:
             """A street's last word ("Lane", "Park"), not a word of a source name."""
-            return next((s for s in (fake.street_suffix() for _ in range(_TRIES)) if clean(s)), invented())
+            return (
+                next((s for s in (fake.street_suffix() for _ in range(_TRIES)) if clean(s)), None)
+                or invented()
+            )
 
         def draw(make: Callable[[], str], count: int, invent: Callable[[], str]) -> list[str]:
             """Up to ``count`` distinct values of ``make`` with no word of a source name, topped
@@ -195,9 +199,15 @@ def _same_shape(real: str, rng: random.Random) -> str:
     return "".join(out)
 
 
+def _plain_id(lead: dict[str, Any]) -> str | int | None:
+    """The lead's id if it is a string or a number (anything else is replaced, never kept)."""
+    value = lead.get("id")
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
 def _ids(leads: list[dict[str, Any]], fakes: _Fakes) -> dict[Any, str]:
     """Real id → fake id, unique, in the same sort order as the real ones."""
-    real = sorted({lead["id"] for lead in leads if lead.get("id") is not None}, key=str)
+    real = sorted({plain for lead in leads if (plain := _plain_id(lead)) is not None}, key=str)
     made: set[str] = set()
     for value in real:
         fake = fakes.fresh("id", str(value), functools.partial(_same_shape, str(value)))
@@ -205,8 +215,8 @@ def _ids(leads: list[dict[str, Any]], fakes: _Fakes) -> dict[Any, str]:
         while fake in made or fake in fakes.real:
             again += 1
             # A short id's shape may have no value left that is not taken (ids "1" to "9"
-            # and "10"): after some tries, a fake one character longer.
-            longer = str(value) + str(value)[-1:] * (again // _TRIES)
+            # and "10", or ""): after some tries, a fake one character longer.
+            longer = str(value) + (str(value)[-1:] or "0") * (again // _TRIES)
             fake = _same_shape(longer, fakes.rng("id-again", str(value), str(again)))
         made.add(fake)
     return dict(zip(real, sorted(made), strict=True))
@@ -261,10 +271,11 @@ def anonymize(leads: list[dict[str, Any]], *, archived_ids: frozenset[Any]) -> l
     out = []
     for lead in leads:
         fake = dict(lead)
+        plain = _plain_id(lead)
         if "id" in lead:
-            fake["id"] = ids.get(lead["id"], lead["id"])
-        if "archived" in lead or lead.get("id") in archived_ids:
-            fake["archived"] = lead.get("id") in archived_ids
+            fake["id"] = ids[plain] if plain is not None else None if lead["id"] is None else "redacted"
+        if "archived" in lead or plain in archived_ids:
+            fake["archived"] = plain in archived_ids
         email, name = lead.get("email"), lead.get("name")
         key = (email or name or lead.get("phone") or str(lead.get("id"))).casefold()
         person = fakes.person(key)

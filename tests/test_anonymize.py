@@ -73,9 +73,19 @@ def test_anonymize__no_fake_shows_a_source_name_even_when_faker_runs_out() -> No
 
 
 def test_anonymize__short_ids_get_fakes_too() -> None:
-    # Every one-digit id is a source id: a fake one is longer, and the order is kept.
-    source = [{"id": str(i), "name": f"Ann{i} Lee"} for i in range(12)]
+    # Every one-digit id is a source id (and an empty one has no other value of its shape):
+    # a fake one is longer, and the order is kept.
+    source = [{"id": str(i) if i < 12 else "", "name": f"Ann{i} Lee"} for i in range(13)]
     out = anonymize(source, archived_ids=frozenset())
     fakes = [lead["id"] for lead in out]
     assert len(set(fakes)) == len(source) and not set(fakes) & {lead["id"] for lead in source}
-    assert sorted(range(12), key=lambda i: source[i]["id"]) == sorted(range(12), key=lambda i: fakes[i])
+    assert sorted(range(13), key=lambda i: source[i]["id"]) == sorted(range(13), key=lambda i: fakes[i])
+
+
+def test_anonymize__an_id_that_is_not_a_string_or_number_is_replaced() -> None:
+    source = [{"id": {"a": 1}, "name": "Ann Lee"}, {"id": [1], "name": "Bo Diaz"}, {"id": None, "name": "Cy"}]
+    assert [lead["id"] for lead in anonymize(source, archived_ids=frozenset())] == [
+        "redacted",
+        "redacted",
+        None,
+    ]
