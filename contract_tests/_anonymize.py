@@ -135,29 +135,39 @@ class _Fakes:
             "rep": draw(fake.name, 12, lambda: f"{invented()} {invented()}"),
         }
         self.memo: dict[tuple[str, str], Any] = {}
+        self.given: dict[str, set[Any]] = {}
 
     def rng(self, *parts: str) -> random.Random:
         digest = hashlib.sha256(self.salt + "\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
         return random.Random(int.from_bytes(digest[:16], "big"))
 
-    def fresh(self, field: str, real: str, make: Callable[[random.Random], Any]) -> Any:
-        """The fake of ``real`` for ``field``: the same every time, never a value the source has."""
+    def fresh(
+        self, field: str, real: str, make: Callable[[random.Random], Any], *, distinct: bool = False
+    ) -> Any:
+        """The fake of ``real`` for ``field``: the same every time, never a value the source has,
+        and if ``distinct``, not one given to another value while the pools have others."""
         key = (field, real)
         if key not in self.memo:
             rng = self.rng(field, real)
+            given = self.given.setdefault(field, set()) if distinct else set()
             value = make(rng)
             for _ in range(_TRIES):
-                if str(value) not in self.real:
+                if str(value) not in self.real and value not in given:
                     break
                 value = make(rng)
+            given.add(value)
             self.memo[key] = value
         return self.memo[key]
 
     def person(self, key: str) -> str:
-        """The fake full name of the real person ``key`` (never a name the source has)."""
+        """The fake full name of the real person ``key``: never a name the source has, nor (while
+        there are others) one another person has, so a search by it finds that person's leads."""
         return str(
             self.fresh(
-                "name", key, lambda rng: f"{rng.choice(self.pools['first'])} {rng.choice(self.pools['last'])}"
+                "name",
+                key,
+                lambda rng: f"{rng.choice(self.pools['first'])} {rng.choice(self.pools['last'])}",
+                distinct=True,
             )
         )
 
