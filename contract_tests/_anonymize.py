@@ -8,7 +8,8 @@ the source has in any of these fields, and no fake name or street has a word of 
   its name), the fake email made from the fake name, so a search by a fake name finds its lead
   (Faker's names first; made-up ones fill in where a large source has most of Faker's);
   the email's domain is kept when three or more leads share it (a mail provider, a company), so
-  a search by domain finds as many leads as on the source;
+  a search by such a domain finds as many leads as on the source (another lead's fake domain is
+  no source domain and holds no kept one, unless its real one did);
 * ``phone``: the same punctuation and length, the country code kept, other digits made up
   (each group starting 2–9, as North American numbers do);
 * ``id``: fake ids of the same shape (UUIDs stay UUIDs) in the same sort order, so leads created
@@ -241,6 +242,17 @@ def _email(name: str, rng: random.Random, domains: list[str], shared: str | None
     return f"{local}{rng.randint(1, 99)}@{shared or rng.choice(domains)}"
 
 
+def _kept_part(domain: str, kept: set[str], rng: random.Random) -> str | None:
+    """``domain`` if it is kept; a made-up one that ends in the kept domain it holds, if any
+    ("smith-kline.com" for a kept "kline.com": a search by that finds this lead too); else None."""
+    if domain in kept:
+        return domain
+    inside = [k for k in kept if k in domain]
+    if not inside:
+        return None
+    return "".join(rng.choice(_SYLLABLES) for _ in range(3)) + "-" + max(inside, key=len)
+
+
 def _domain(email: str) -> str:
     """The domain of an address ("" for a value that is not one: never kept)."""
     local, at, domain = email.rpartition("@")
@@ -275,6 +287,11 @@ def anonymize(leads: list[dict[str, Any]], *, archived_ids: frozenset[Any]) -> l
     ids = _ids(leads, fakes)
     documented = set(spec.documented_fields("Lead"))
     domains = Counter(_domain(lead["email"]) for lead in leads if isinstance(lead.get("email"), str))
+    kept = {domain for domain, n in domains.items() if domain and n >= _SHARED}
+    # A fake domain is none of the source's (a rare one may be a person's own) and holds no kept
+    # one ("gmail.com" holds "mail.com"): a search by a kept domain finds what it found before.
+    other_domains = [d for d in fakes.pools["domain"] if d not in domains and not any(k in d for k in kept)]
+    other_domains = other_domains or ["example.net"]
     common = Counter(
         s for lead in leads for k, v in lead.items() if k not in documented for s in set(_strings(v))
     )
@@ -298,8 +315,8 @@ def anonymize(leads: list[dict[str, Any]], *, archived_ids: frozenset[Any]) -> l
                 functools.partial(
                     _email,
                     person,
-                    domains=fakes.pools["domain"],
-                    shared=_domain(email) if _domain(email) and domains[_domain(email)] >= _SHARED else None,
+                    domains=other_domains,
+                    shared=_kept_part(_domain(email), kept, fakes.rng("domain", email.casefold())),
                 ),
             )
         phone = lead.get("phone")

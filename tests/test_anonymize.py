@@ -99,3 +99,16 @@ def test_anonymize__two_people_never_share_a_fake_name() -> None:
     ]
     out = anonymize(source, archived_ids=frozenset())
     assert len({lead["name"] for lead in out}) == len(source)
+
+
+def test_anonymize__a_search_by_a_kept_domain_finds_what_it_found() -> None:
+    # "mail.com" is kept (three leads); Faker's own domains ("gmail.com", "hotmail.com") hold it.
+    shared = [{"id": f"s{i}", "name": f"Ann{i} Lee", "email": f"ann{i}@mail.com"} for i in range(3)]
+    holder = [{"id": "h", "name": "Bo Diaz", "email": "bo@smith-mail.com"}]
+    alone = [{"id": f"a{i}", "name": f"Cy{i} Ng", "email": f"cy{i}@own-{i}.net"} for i in range(40)]
+    source = shared + holder + alone
+    out = anonymize(source, archived_ids=frozenset())
+    assert sum("mail.com" in lead["email"] for lead in out) == 4
+    assert out[3]["email"].endswith("-mail.com") and "smith" not in out[3]["email"]
+    real_domains = {lead["email"].partition("@")[2] for lead in source}
+    assert not {lead["email"].partition("@")[2] for lead in out[4:]} & real_domains
