@@ -93,7 +93,7 @@ class _Fakes:
             size = 2
             while True:
                 for _ in range(_TRIES):
-                    word = "".join(fake.random.choice(_SYLLABLES) for _ in range(size)).title()
+                    word = _made_up(fake.random, size).title()
                     if word.casefold() not in words:
                         return word
                 size += 1
@@ -237,20 +237,21 @@ def _pick(pool: list[str], rng: random.Random) -> str:
     return rng.choice(pool)
 
 
-def _email(name: str, rng: random.Random, domains: list[str], shared: str | None) -> str:
+def _made_up(rng: random.Random, syllables: int) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(syllables))
+
+
+def _email(name: str, rng: random.Random, *, domain: str, holds: str | None, others: list[str]) -> str:
+    """An address for the fake ``name``. The real one's ``domain`` is kept if it is a kept
+    domain (``holds`` is the longest kept domain within it); a domain that holds a kept one
+    gets a made-up one ending in it ("smith-kline.com" for a kept "kline.com": a search by that
+    finds this lead too); any other gets one of ``others``."""
     local = re.sub(r"[^a-z0-9.]", "", name.lower().replace(" ", "."))
-    return f"{local}{rng.randint(1, 99)}@{shared or rng.choice(domains)}"
-
-
-def _kept_part(domain: str, kept: set[str], rng: random.Random) -> str | None:
-    """``domain`` if it is kept; a made-up one that ends in the kept domain it holds, if any
-    ("smith-kline.com" for a kept "kline.com": a search by that finds this lead too); else None."""
-    if domain in kept:
-        return domain
-    inside = [k for k in kept if k in domain]
-    if not inside:
-        return None
-    return "".join(rng.choice(_SYLLABLES) for _ in range(3)) + "-" + max(inside, key=len)
+    if holds is None:
+        domain = rng.choice(others)
+    elif holds != domain:
+        domain = f"{_made_up(rng, 3)}-{holds}"
+    return f"{local}{rng.randint(1, 99)}@{domain}"
 
 
 def _domain(email: str) -> str:
@@ -292,6 +293,8 @@ def anonymize(leads: list[dict[str, Any]], *, archived_ids: frozenset[Any]) -> l
     # one ("gmail.com" holds "mail.com"): a search by a kept domain finds what it found before.
     other_domains = [d for d in fakes.pools["domain"] if d not in domains and not any(k in d for k in kept)]
     other_domains = other_domains or ["example.net"]
+    #: Each source domain's longest kept domain within it (itself if it is kept), or None.
+    holds = {d: max((k for k in kept if k in d), key=len, default=None) for d in domains}
     common = Counter(
         s for lead in leads for k, v in lead.items() if k not in documented for s in set(_strings(v))
     )
@@ -309,15 +312,11 @@ def anonymize(leads: list[dict[str, Any]], *, archived_ids: frozenset[Any]) -> l
         if isinstance(name, str) and name:
             fake["name"] = person
         if isinstance(email, str) and email:
+            domain = _domain(email)
             fake["email"] = fakes.fresh(
                 "email",
                 email.casefold(),
-                functools.partial(
-                    _email,
-                    person,
-                    domains=other_domains,
-                    shared=_kept_part(_domain(email), kept, fakes.rng("domain", email.casefold())),
-                ),
+                functools.partial(_email, person, domain=domain, holds=holds[domain], others=other_domains),
             )
         phone = lead.get("phone")
         if isinstance(phone, str) and phone:
