@@ -11,20 +11,29 @@ BASE_URL ?=
 API_KEY ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser-deps redis-deps test lint mock contract bench interop clean
+.PHONY: help install lock browser-deps redis-deps test lint mock contract bench interop clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-# pip's log (setuptools' notices about editable installs among it) is shown only if it fails.
-$(STAMP): pyproject.toml setup.py mock_server/engine/state/_tally.c
+# Installs exactly what uv.lock holds (the versions the tests last passed with): a new release
+# upstream changes nothing here until `make lock` takes it. uv itself is pinned by the lock too.
+# Its log is shown only if it fails.
+UV_VERSION = $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
+$(STAMP): pyproject.toml uv.lock setup.py mock_server/engine/state/_tally.c
 	$(PYTHON) -m venv $(VENV)
-	@echo "Installing the project and its tools into $(VENV) (log: $(VENV)/install.log)"
-	@{ $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e '.[dev]'; } \
+	@echo "Installing the locked versions (uv.lock) into $(VENV) (log: $(VENV)/install.log)"
+	@{ $(BIN)/python -m pip install --disable-pip-version-check "uv==$(UV_VERSION)" \
+		&& UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --extra dev --python $(BIN)/python; } \
 		> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the project (idempotent)
+install: $(STAMP) ## Create .venv with the project and exactly the versions in uv.lock (idempotent)
+
+lock: $(STAMP) ## Take the newest releases pyproject.toml allows into uv.lock (then run make test)
+	sed -i.bak "s/^exclude-newer = .*/exclude-newer = \"$$(date -u +%Y-%m-%dT%H:%M:%SZ)\"/" pyproject.toml && rm pyproject.toml.bak
+	$(BIN)/uv lock --upgrade
+	$(MAKE) install
 
 browser-deps: ## Chromium and chromedriver for the browser tests (Debian's packages; elsewhere says what to install)
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
@@ -41,7 +50,8 @@ redis-deps: ## redis-server for the shared-state tests (Debian's package; elsewh
 test: $(STAMP) browser-deps redis-deps ## Unit, mock, browser and Schemathesis tests; the contract suite in-process
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
-lint: $(STAMP) ## Ruff and strict mypy
+lint: $(STAMP) ## Ruff, strict mypy, and uv.lock in step with pyproject.toml
+	$(BIN)/uv lock --locked --quiet
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@# mypy reads the package as it is installed, rotor_leads/*, through links to the rooms.

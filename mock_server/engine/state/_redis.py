@@ -109,7 +109,7 @@ class RedisState(SharedState):
         """Count the changes other instances announce. After a lost connection, count one more:
         a change may have been missed, and reading the settings again costs little."""
         while not self._closing.is_set():
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self._channel)
                 self._version += 1
