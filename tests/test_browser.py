@@ -150,7 +150,9 @@ def test_cors__a_page_on_another_origin_calls_with_sdk_headers(
         start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(page)))])
         return [page]
 
-    other = make_server("127.0.0.1", 0, app)  # another port: another origin
+    # Another port: another origin. Threaded, so that a connection Chromium opens ahead and
+    # leaves idle holds no one up (one thread would wait for it, and shutdown() with it).
+    other = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=other.serve_forever, daemon=True)
     thread.start()
     try:
