@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any, Final
 
 import orjson
-import phonenumbers
 from faker import Faker
 from jsonschema import Draft202012Validator, FormatChecker
 
 from rotor_leads import spec
-from rotor_leads.mock_server.engine._places import places
+from rotor_leads.mock_server.engine._places import places, valid_exchanges
 
 #: The generator's version: a data set file built by another one is built again.
 GENERATOR: Final = "v2"
@@ -54,7 +53,7 @@ def _timestamp(moment: datetime) -> str:
 @dataclass(frozen=True)
 class Place:
     """A US ZIP code and what belongs with it (``places.csv``, from the zipcodes package), and exchanges
-    of one of its area codes that make valid phone numbers (checked with phonenumbers)."""
+    of one of its area codes that make valid phone numbers (``exchanges.csv``, from phonenumbers)."""
 
     city: str
     state: str
@@ -69,6 +68,7 @@ class Place:
 
 
 def _exchanges(area_codes: list[str], rng: random.Random) -> tuple[str, ...]:
+    valid = valid_exchanges()
     found: list[str] = []
     for _ in range(40):
         if len(found) == 4:
@@ -77,8 +77,7 @@ def _exchanges(area_codes: list[str], rng: random.Random) -> tuple[str, ...]:
         exchange = f"{rng.randint(2, 9)}{rng.randint(0, 9)}{rng.randint(0, 9)}"
         if exchange[1:] == "11" or exchange == "555":  # N11 service codes; 555 is for fiction
             continue
-        number = phonenumbers.parse(f"+1{area}{exchange}0123")
-        if phonenumbers.is_valid_number(number):
+        if int(exchange) in valid.get(area, ()):
             found.append(f"{area}-{exchange}")
     return tuple(found)
 
