@@ -7,12 +7,17 @@
   make (:func:`parse_query`, :class:`LeadQuery`);
 * a plain-Python model of the rules (:func:`apply`, :func:`matches`), and the page envelope
   (:func:`page_window`, :func:`pagination`, :func:`page_body`);
-* Hypothesis strategies from the schemas (:func:`from_schema`);
+* Hypothesis strategies from the schemas (:func:`from_schema`, loaded on first use: the
+  contract itself needs no Hypothesis, which the ``[suite]`` extra brings);
 * behaviour profiles: a server's choices where the page is silent (:class:`Profile`,
-  :data:`ASSUMED` for this project's, :func:`load_profile`, :func:`profile_drift`).
+  :data:`ASSUMED` for this project's, :func:`load_profile`, :func:`profile_drift`);
+* the distribution's extras: :func:`check_extra` and :func:`requires_extra` turn a missing one
+  into :class:`MissingExtra`, one line naming what to install.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from rotor_leads.spec._document import (
     component_schema,
@@ -24,6 +29,7 @@ from rotor_leads.spec._document import (
     response_examples,
     response_schema,
 )
+from rotor_leads.spec._extras import MissingExtra, check_extra, requires_extra
 from rotor_leads.spec._model import (
     TIE_ORDERS,
     Page,
@@ -85,7 +91,6 @@ from rotor_leads.spec._rules import (
     Rule,
     rule,
 )
-from rotor_leads.spec._strategies import from_schema
 from rotor_leads.spec._validation import (
     ContractViolation,
     Violation,
@@ -94,7 +99,13 @@ from rotor_leads.spec._validation import (
     validate_response,
 )
 
+if TYPE_CHECKING:
+    from rotor_leads.spec._strategies import from_schema
+
 __all__ = [
+    "MissingExtra",
+    "check_extra",
+    "requires_extra",
     "API_KEY_HEADER",
     "ASSUMED",
     "BAD_VALUE_KINDS",
@@ -166,3 +177,16 @@ __all__ = [
     "split_tags",
     "validate_response",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name != "from_schema":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with requires_extra("suite", what="rotor_leads.spec.from_schema"):
+        from rotor_leads.spec._strategies import from_schema
+    globals()[name] = from_schema
+    return from_schema
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
