@@ -6,7 +6,7 @@ the source has in any of these fields, and no fake name or street has a word of 
 
 * ``name`` and ``email``: one fake person per real person (a lead's email or, without one,
   its name), the fake email made from the fake name, so a search by a fake name finds its lead
-  (Faker's names first; made-up ones fill in where a large source has most of Faker's);
+  (Faker's en_US names first; made-up ones fill in where a large source has most of them);
   the email's domain is kept when three or more leads share it (a mail provider, a company), so
   a search by such a domain finds as many leads as on the source (another lead's fake domain is
   no source domain and holds no kept one, unless its real one did);
@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from rotor_leads import spec
+from rotor_leads.contract_tests._words import words
 
 REPLACED: Final = (
     "id",
@@ -57,27 +58,26 @@ _POOL: Final = 300
 #: An email domain this many leads share (a mail provider, a company) is kept: it finds no one.
 _SHARED: Final = 3
 _TRIES: Final = 50
-#: What made-up names are made of, where Faker has none left that no source name has.
+#: What made-up names are made of, where the word lists have none left that no source name has.
 _SYLLABLES: Final = "ka lo mi ren sa tor vi zu bel dan fi nor quin ash".split()
 
 
 class _Fakes:
-    """Fake values drawn from Faker pools, each a function of a secret salt and the real value
-    (the salt is not written anywhere: the mapping cannot be recomputed from the file)."""
+    """Fake values drawn from pools of Faker's en_US words (``words.json``), each a function of
+    a secret salt and the real value (the salt is not written anywhere: the mapping cannot be
+    recomputed from the file)."""
 
     def __init__(self, leads: list[dict[str, Any]]) -> None:
-        from faker import Faker  # only a run that records fixtures pays for it
-
         self.salt = secrets.token_bytes(16)
-        fake = Faker("en_US")
-        fake.seed_instance(int.from_bytes(self.salt[:8], "big"))
+        rng = random.Random(self.salt)
+        lists = words()
         #: Every personal value of the source: a fake is never one of them, in any field.
         self.real = {
             str(lead[name]) for lead in leads for name in REPLACED if isinstance(lead.get(name), str | int)
         }
         #: The words of the source's names: no fake name or street has one, so no source name
         #: shows through a fake one (a real "Ann Lee" is never faked as "Ann Leeds").
-        words = {
+        source_words = {
             word.casefold()
             for lead in leads
             for name in ("name", "assigned_to")
@@ -86,28 +86,30 @@ class _Fakes:
         }
 
         def clean(value: str) -> bool:
-            return not any(word.casefold() in words for word in re.findall(r"\w+", value))
+            return not any(word.casefold() in source_words for word in re.findall(r"\w+", value))
 
         def invented() -> str:
             """A made-up name, not a word of any source name."""
             size = 2
             while True:
                 for _ in range(_TRIES):
-                    word = _made_up(fake.random, size).title()
-                    if word.casefold() not in words:
+                    word = _made_up(rng, size).title()
+                    if word.casefold() not in source_words:
                         return word
                 size += 1
 
         def suffix() -> str:
             """A street's last word ("Lane", "Park"), not a word of a source name."""
             return (
-                next((s for s in (fake.street_suffix() for _ in range(_TRIES)) if clean(s)), None)
+                next(
+                    (s for s in (rng.choice(lists["street_suffix"]) for _ in range(_TRIES)) if clean(s)), None
+                )
                 or invented()
             )
 
         def draw(make: Callable[[], str], count: int, invent: Callable[[], str]) -> list[str]:
             """Up to ``count`` distinct values of ``make`` with no word of a source name, topped
-            up with made-up ones where the source has most of Faker's (a large listing has
+            up with made-up ones where the source has most of the lists' (a large listing has
             most of its first names)."""
             pool: dict[str, None] = {}
             for _ in range(count * 10):
@@ -120,20 +122,36 @@ class _Fakes:
                 pool[invent()] = None
             return list(pool)
 
+        def first() -> str:
+            return rng.choice(lists["first"])
+
+        def last() -> str:
+            return rng.choice(lists["last"])
+
+        def number() -> str:
+            return str(rng.randint(100, 99_999))
+
+        def sentence() -> str:
+            text = " ".join(rng.choices(lists["plain"], k=rng.randint(6, 14)))
+            return text[:1].upper() + text[1:] + "."
+
         self.pools = {
-            "first": draw(fake.first_name, _POOL, invented),
-            "last": draw(fake.last_name, _POOL, invented),
-            "domain": [fake.free_email_domain() for _ in range(8)] + [fake.domain_name() for _ in range(16)],
-            # Faker names streets after people ("17844 Melissa Village"): a source name's word
-            # would show through one.
+            "first": draw(first, _POOL, invented),
+            "last": draw(last, _POOL, invented),
+            "domain": [rng.choice(lists["free_mail"]) for _ in range(8)]
+            + [f"{last().lower()}.{rng.choice(lists['tld'])}" for _ in range(16)],
+            # Streets are named after people ("17844 Melissa Village"), as Faker names them: a
+            # source name's word would show through one.
             "street": draw(
-                fake.street_address,
+                lambda: f"{number()} {rng.choice((first, last))()} {suffix()}",
                 _POOL,
-                lambda: f"{fake.building_number()} {invented()} {suffix()}",
+                lambda: f"{number()} {invented()} {suffix()}",
             ),
-            "street2": [fake.secondary_address() for _ in range(_POOL // 4)],
-            "note": [fake.sentence(nb_words=10) for _ in range(_POOL // 2)],
-            "rep": draw(fake.name, 12, lambda: f"{invented()} {invented()}"),
+            "street2": [
+                f"{rng.choice(('Apt.', 'Suite'))} {rng.randint(100, 999)}" for _ in range(_POOL // 4)
+            ],
+            "note": [sentence() for _ in range(_POOL // 2)],
+            "rep": draw(lambda: f"{first()} {last()}", 12, lambda: f"{invented()} {invented()}"),
         }
         self.memo: dict[tuple[str, str], Any] = {}
         self.given: dict[str, set[Any]] = {}
