@@ -48,7 +48,7 @@ redis-deps: ## redis-server for the shared-state tests (Debian's package; elsewh
 	else echo "shared-state tests: install redis-server (on PATH) to run them; they are skipped"; fi
 
 test: $(STAMP) browser-deps redis-deps ## Unit, mock, browser and Schemathesis tests; the contract suite in-process
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider
 
 lint: $(STAMP) ## Ruff, strict mypy, and uv.lock in step with pyproject.toml
 	$(BIN)/uv lock --locked --quiet
@@ -64,7 +64,7 @@ mock: $(STAMP) ## Start the mock on http://127.0.0.1:8080 (PORT=..., HOST=0.0.0.
 
 contract: $(STAMP) ## Check a live server: make contract BASE_URL=https://... API_KEY=... [ARGS=...]
 	@test -n "$(BASE_URL)" || { echo "usage: make contract BASE_URL=https://... API_KEY=... [ARGS='--strict-contract --report r.json']"; exit 2; }
-	@ROTOR_API_KEY="$(API_KEY)" $(BIN)/python -m pytest contract_tests -p no:cacheprovider --base-url "$(BASE_URL)" $(ARGS)
+	@ROTOR_API_KEY="$(API_KEY)" $(BIN)/rotor-contract --base-url "$(BASE_URL)" $(ARGS)
 
 bench: $(STAMP) ## Benchmark the mock beside WireMock (SIZE=1000000 for a million leads, DURATION=s)
 	bash bench/setup.sh

@@ -1,8 +1,25 @@
-"""The contract suite for the Rotor open API's ``GET /leads``: run it with pytest.
+"""The contract suite for the Rotor open API's ``GET /leads``.
 
-python -m pytest contract_tests [--base-url URL --api-key KEY]
+rotor-contract [--base-url URL --api-key KEY] [pytest options]      # installed: the [suite] extra
+python -m pytest contract_tests [--base-url URL --api-key KEY]      # in a clone
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import sys
+
+__all__ = ["main"]
+
+
+def main() -> None:
+    """``rotor-contract``; one line, not a traceback, without the ``[suite]`` extra (exit 4)."""
+    from rotor_leads.spec import MissingExtra, check_extra
+
+    try:
+        check_extra("suite", what="rotor-contract")
+    except MissingExtra as exc:
+        print(f"rotor-contract: {exc}", file=sys.stderr)
+        raise SystemExit(4) from None
+    from rotor_leads.contract_tests._cli import run
+
+    raise SystemExit(run(sys.argv[1:]))

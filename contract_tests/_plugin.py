@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 import pytest
@@ -56,90 +57,142 @@ settings.register_profile(
 )
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("rotor", "Rotor GET /leads contract suite")
-    group.addoption(
+#: The suite's options, one row each: ``rotor-contract --help`` and pytest's both read them.
+#: Defaults that come from the environment are read when the options are registered.
+OPTIONS: Final[tuple[tuple[str, dict[str, Any]], ...]] = (
+    (
         "--base-url",
-        default=os.environ.get("ROTOR_BASE_URL"),
-        help="Server to check, e.g. https://api.getrotor.com/open-api (env ROTOR_BASE_URL)."
-        " Without it, the mock runs in-process.",
-    )
-    group.addoption(
+        {
+            "env": "ROTOR_BASE_URL",
+            "metavar": "URL",
+            "help": "Server to check, e.g. https://api.getrotor.com/open-api (env ROTOR_BASE_URL)."
+            " Without it, the mock runs in-process.",
+        },
+    ),
+    (
         "--api-key",
-        default=os.environ.get("ROTOR_API_KEY"),
-        help="Key with scope leads:read (env ROTOR_API_KEY). Never printed.",
-    )
-    group.addoption(
+        {
+            "env": "ROTOR_API_KEY",
+            "metavar": "KEY",
+            "help": "Key with scope leads:read (env ROTOR_API_KEY). Never printed.",
+        },
+    ),
+    (
         "--no-scope-key",
-        default=os.environ.get("ROTOR_NO_SCOPE_KEY"),
-        help="Key without leads:read, for the 403 checks (env ROTOR_NO_SCOPE_KEY). Never printed.",
-    )
-    group.addoption(
+        {
+            "env": "ROTOR_NO_SCOPE_KEY",
+            "metavar": "KEY",
+            "help": "Key without leads:read, for the 403 checks (env ROTOR_NO_SCOPE_KEY). Never printed.",
+        },
+    ),
+    (
         "--exhausted-key",
-        default=os.environ.get("ROTOR_EXHAUSTED_KEY"),
-        help="Key whose daily quota is spent, for the 429 checks (env ROTOR_EXHAUSTED_KEY). Never printed.",
-    )
-    group.addoption(
+        {
+            "env": "ROTOR_EXHAUSTED_KEY",
+            "metavar": "KEY",
+            "help": "Key whose daily quota is spent, for the 429 checks (env ROTOR_EXHAUSTED_KEY)."
+            " Never printed.",
+        },
+    ),
+    (
         "--max-requests",
-        type=int,
-        default=None,
-        help=f"Hard request budget (default {LIVE_BUDGET} for a URL, none in-process).",
-    )
-    group.addoption(
+        {
+            "type": int,
+            "default": None,
+            "metavar": "N",
+            "help": f"Hard request budget (default {LIVE_BUDGET} for a URL, none in-process).",
+        },
+    ),
+    (
         "--request-timeout",
-        type=float,
-        default=DEFAULT_DEADLINE,
-        metavar="SECONDS",
-        help=f"Total time each request may take: connect, headers and body (default {DEFAULT_DEADLINE:g}).",
-    )
-    group.addoption(
+        {
+            "type": float,
+            "default": DEFAULT_DEADLINE,
+            "metavar": "SECONDS",
+            "help": "Total time each request may take: connect, headers and body"
+            f" (default {DEFAULT_DEADLINE:g}).",
+        },
+    ),
+    (
         "--strict-contract",
-        action="store_true",
-        help="Fail the assumed rules too, where the reference page is silent (default in-process).",
-    )
-    group.addoption(
+        {
+            "action": "store_true",
+            "help": "Fail the assumed rules too, where the reference page is silent (default in-process).",
+        },
+    ),
+    (
         "--lenient",
-        action="store_true",
-        help="Report broken assumed rules as spec gaps instead of failing (default for a URL).",
-    )
-    group.addoption(
+        {
+            "action": "store_true",
+            "help": "Report broken assumed rules as spec gaps instead of failing (default for a URL).",
+        },
+    ),
+    (
         "--report",
-        metavar="FILE",
-        default=None,
-        help="Write the verdict, broken rules, spec gaps and requests used as JSON to FILE.",
-    )
-    group.addoption(
+        {
+            "metavar": "FILE",
+            "default": None,
+            "help": "Write the verdict, broken rules, spec gaps and requests used as JSON to FILE.",
+        },
+    ),
+    (
         "--profile",
-        metavar="FILE",
-        default=None,
-        help="Hold the target to a behaviour profile's choices (--record-profile) where the page is"
-        " silent, instead of this project's assumptions. In-process, the mock serves it too.",
-    )
-    group.addoption(
+        {
+            "metavar": "FILE",
+            "default": None,
+            "help": "Hold the target to a behaviour profile's choices (--record-profile) where the page"
+            " is silent, instead of this project's assumptions. In-process, the mock serves it too.",
+        },
+    ),
+    (
         "--record-profile",
-        metavar="FILE",
-        default=None,
-        help="Write the target's choices where the page is silent to FILE (JSON, spec/profile.schema.json),"
-        " from this run's requests: no extra request, no key, no lead data.",
-    )
-    group.addoption(
+        {
+            "metavar": "FILE",
+            "default": None,
+            "help": "Write the target's choices where the page is silent to FILE (JSON,"
+            " spec/profile.schema.json), from this run's requests: no extra request, no key, no lead data.",
+        },
+    ),
+    (
         "--compare-profile",
-        metavar="FILE",
-        default=None,
-        help="Report every choice that changed since the profile FILE was recorded (drift).",
-    )
-    group.addoption(
+        {
+            "metavar": "FILE",
+            "default": None,
+            "help": "Report every choice that changed since the profile FILE was recorded (drift).",
+        },
+    ),
+    (
         "--fail-on-drift",
-        action="store_true",
-        help="With --compare-profile: a drift fails the run (exit code 1).",
-    )
-    group.addoption(
+        {"action": "store_true", "help": "With --compare-profile: a drift fails the run (exit code 1)."},
+    ),
+    (
         "--record-fixtures",
-        metavar="FILE",
-        default=None,
-        help="Write the target's listing to FILE as a fixtures file for rotor-mock serve --fixtures,"
-        " with names, emails, phones, addresses, notes and ids replaced by consistent fakes.",
-    )
+        {
+            "metavar": "FILE",
+            "default": None,
+            "help": "Write the target's listing to FILE as a fixtures file for rotor-mock serve --fixtures,"
+            " with names, emails, phones, addresses, notes and ids replaced by consistent fakes.",
+        },
+    ),
+)
+#: pytest-base-url's entry point: where it is loaded, ``--base-url`` is its option, shared.
+SHARED_BASE_URL_PLUGIN: Final = "base_url"
+
+
+def option_settings(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` as ``addoption`` keywords, with an environment default read now."""
+    settings_ = {k: v for k, v in row.items() if k != "env"}
+    if "env" in row:
+        settings_["default"] = os.environ.get(row["env"])
+    return settings_
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    group = parser.getgroup("rotor", "Rotor GET /leads contract suite")
+    for name, row in OPTIONS:
+        if name == "--base-url" and pluginmanager.has_plugin(SHARED_BASE_URL_PLUGIN):
+            continue  # the same option, the same meaning; ROTOR_BASE_URL is read in configure
+        group.addoption(name, **option_settings(row))
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -147,7 +200,11 @@ def _option(config: pytest.Config, name: str) -> Any:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    base_url = _option(config, "base_url")
+    config.addinivalue_line(
+        "markers", "live_safe: a check that is cheap enough in requests to run against a live target"
+    )
+    base_url = _option(config, "base_url") or os.environ.get("ROTOR_BASE_URL")
+    config.option.base_url = base_url
     if base_url and not _option(config, "api_key"):
         raise pytest.UsageError("--base-url needs --api-key (or ROTOR_API_KEY): a key with scope leads:read")
     budget = _option(config, "max_requests")
@@ -183,6 +240,8 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         settings.load_profile("live" if base_url else "ci" if os.environ.get("CI") else "dev")
     config.stash[_FINDINGS] = Findings()
+    if not base_url and not config.option.help:
+        _require_the_mock()
     if base_url:
         target = url_target(
             base_url,
@@ -196,6 +255,17 @@ def pytest_configure(config: pytest.Config) -> None:
         records = RedactingRecords(target.redactor)
         records.install()
         config.stash[_RECORDS] = records
+
+
+def _require_the_mock() -> None:
+    """Without --base-url the suite checks the mock in-process: say at once if it is missing."""
+    try:
+        with spec.requires_extra("mock", what="checking the in-process mock (no --base-url)"):
+            import_module("rotor_leads.mock_server.web._app")
+    except spec.MissingExtra as exc:
+        raise pytest.UsageError(
+            f"{exc}; or give --base-url URL and --api-key KEY to check a server"
+        ) from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -418,8 +488,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if drifted and _option(config, "fail_on_drift") and result.verdict == "passed":
         result = Outcome("failed", Exit.FAILED, f"{len(drifted)} choice(s) changed since the profile")
     config.stash[_OUTCOME] = result
-    if result.verdict in ("failed", "inconclusive", "passed"):
-        session.exitstatus = int(result.exit_code)
+    session.exitstatus = int(result.exit_code)
     path = _option(config, "report")
     if path:
         document = report_json(

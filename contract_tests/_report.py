@@ -108,7 +108,7 @@ class Findings:
 class Outcome:
     """The verdict of a run and what it rests on."""
 
-    verdict: str  # passed, failed, inconclusive, error
+    verdict: str  # passed, failed, inconclusive, error (the suite broke: no verdict, exit 2)
     exit_code: int
     reason: str | None  # why inconclusive, or what went wrong in the suite
 
@@ -119,7 +119,8 @@ def outcome(findings: Findings, *, stopped: str | None, failed_tests: int, pytes
     if stopped is not None:
         return Outcome("inconclusive", Exit.INCONCLUSIVE, stopped)
     if failed_tests or pytest_status not in (Exit.PASSED, Exit.FAILED):
-        return Outcome("error", pytest_status or Exit.FAILED, "a test failed without naming a rule")
+        # The suite itself broke (or was stopped): no verdict, never "a rule is broken".
+        return Outcome("error", Exit.INCONCLUSIVE, "a test of the suite failed without naming a rule")
     return Outcome("passed", Exit.PASSED, None)
 
 
@@ -138,7 +139,7 @@ def summary_lines(
     elif result.verdict == "inconclusive":
         out.append((f"INCONCLUSIVE: {result.reason}", red))
     elif result.verdict == "error":
-        out.append(("ERROR: a test of the suite failed without naming a rule (see above)", red))
+        out.append(("ERROR: a test of the suite failed without naming a rule (see above): no verdict", red))
     else:
         out.append(
             ("PASSED: every documented rule held" + (" and every assumed one" if strict else ""), green)

@@ -1,42 +1,8 @@
-"""The contract suite's pytest plugin lives in ``_plugin``; this file hands its hooks and
-fixtures to pytest for the tests of this folder.
+"""The contract suite's pytest plugin lives in ``_plugin``; this file hands it to pytest for the
+tests of this folder (``rotor-contract`` runs them, as does ``pytest contract_tests`` in a clone).
 
-python -m pytest contract_tests                                  # the mock, in-process
-python -m pytest contract_tests --base-url URL --api-key KEY     # any server
+Named, not imported: pytest loads a plugin once by its name, so that ``-p
+rotor_leads.contract_tests._plugin`` given as well does not register its options twice.
 """
 
-from __future__ import annotations
-
-from rotor_leads.contract_tests._plugin import (
-    contract,
-    first_answer,
-    model,
-    pytest_addoption,
-    pytest_collection_modifyitems,
-    pytest_configure,
-    pytest_report_header,
-    pytest_runtest_makereport,
-    pytest_runtestloop,
-    pytest_sessionfinish,
-    pytest_terminal_summary,
-    pytest_unconfigure,
-    snapshot,
-    target,
-)
-
-__all__ = [
-    "contract",
-    "first_answer",
-    "model",
-    "pytest_addoption",
-    "pytest_collection_modifyitems",
-    "pytest_configure",
-    "pytest_report_header",
-    "pytest_runtest_makereport",
-    "pytest_runtestloop",
-    "pytest_sessionfinish",
-    "pytest_terminal_summary",
-    "pytest_unconfigure",
-    "snapshot",
-    "target",
-]
+pytest_plugins = ["rotor_leads.contract_tests._plugin"]

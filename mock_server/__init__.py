@@ -2,6 +2,8 @@
 
 The only public API is :func:`create_app` and its configuration. The names load on first
 use: importing this package (as pytest does to load the ``rotor_api`` plugin) costs nothing.
+What they import comes with the ``[mock]`` extra; without it, using one raises
+:class:`~rotor_leads.spec.MissingExtra`, one line naming the command that installs it.
 """
 
 from __future__ import annotations
@@ -23,16 +25,31 @@ _WHERE = {
     "ApiKey": "engine._keys",
     "KeysFileError": "engine._keys",
 }
-__all__ = ["DEMO_KEYS", "ApiKey", "FixtureError", "KeysFileError", "MockConfig", "create_app"]
+__all__ = ["DEMO_KEYS", "ApiKey", "FixtureError", "KeysFileError", "MockConfig", "create_app", "main"]
 
 
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
+    from rotor_leads.spec import requires_extra
+
+    with requires_extra("mock", what=f"{__name__}.{name}"):
+        value = getattr(import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
+
+
+def main() -> None:
+    """``rotor-mock``, the command line; one line, not a traceback, without the ``[mock]`` extra."""
+    from rotor_leads.spec import MissingExtra, requires_extra
+
+    try:
+        with requires_extra("mock", what="rotor-mock"):
+            from rotor_leads.mock_server._cli import main as command
+    except MissingExtra as exc:
+        raise SystemExit(f"Error: {exc}") from None
+    command()
 
 
 def __dir__() -> list[str]:

@@ -1,3 +1,3 @@
-from rotor_leads.mock_server._cli import main
+from rotor_leads.mock_server import main
 
 main()

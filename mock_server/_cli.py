@@ -33,8 +33,7 @@ from rotor_leads.mock_server.engine._runtime import (
     load_config_profile,
     reset_state,
 )
-from rotor_leads.mock_server.engine.state import LocalState, StateError, open_state
-from rotor_leads.mock_server.engine.state._redis import shown
+from rotor_leads.mock_server.engine.state import LocalState, StateError, open_state, shown
 from rotor_leads.mock_server.engine.store import StoreError
 
 
@@ -320,7 +319,7 @@ def _prepare(config: MockConfig) -> None:
             reset_state(state, config)
         finally:
             state.close()
-    except (StoreError, StateError, FixtureError, spec.ProfileError) as exc:
+    except (StoreError, StateError, FixtureError, spec.ProfileError, spec.MissingExtra) as exc:
         raise click.ClickException(str(exc)) from None
 
 

@@ -47,9 +47,18 @@ def rotor_api(request: pytest.FixtureRequest) -> Iterator[RotorApi]:
     config = dict(marker.kwargs) if marker else {}
     config.setdefault("leads", 60)
     # Imported here, not when pytest loads this plugin: a run that uses no rotor_api pays nothing.
-    import respx
+    from rotor_leads.spec import MissingExtra, requires_extra
 
-    from rotor_leads.mock_server._fixture import RotorApi
+    problem = None
+    try:
+        with requires_extra("mock", what="the rotor_api fixture"):
+            import respx
+
+            from rotor_leads.mock_server._fixture import RotorApi
+    except MissingExtra as exc:
+        problem = str(exc)
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)  # outside the except: one line, no chained error
 
     # Requests to other hosts raise (respx's default): a test never reaches the network by accident.
     with respx.mock(assert_all_called=False) as router:

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit, urlunsplit
 
 from rotor_leads.mock_server.engine._keys import ApiKey
 
@@ -66,6 +67,19 @@ def next_midnight(now: datetime) -> datetime:
 class StateError(RuntimeError):
     """The shared state cannot be created or written (no space, no permission): the message
     names the place and the reason."""
+
+
+class StateUnavailable(StateError):
+    """The shared state cannot be reached (Redis is down or refuses the connection)."""
+
+
+def shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class SharedState(ABC):

@@ -30,7 +30,7 @@ import redis
 import redis.asyncio
 
 from rotor_leads.mock_server.engine._keys import ApiKey
-from rotor_leads.mock_server.engine.state._base import Quota, SharedState, StateError
+from rotor_leads.mock_server.engine.state._base import Quota, SharedState, StateUnavailable, shown
 
 DAY_SECONDS: Final = 86_400
 _COUNT: Final = """
@@ -45,19 +45,6 @@ for i = 3, #ARGV, 2 do
 end
 return out
 """
-
-
-class StateUnavailable(StateError):
-    """The shared state cannot be reached (Redis is down or refuses the connection)."""
-
-
-def shown(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _key_hash(key: str) -> str:
