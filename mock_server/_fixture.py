@@ -3,6 +3,7 @@ respx route. Imported when a test first uses the fixture, not when pytest loads 
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any, Final
@@ -16,6 +17,7 @@ from rotor_leads import spec
 from rotor_leads.mock_server.engine._config import MAX_DELAY_MS, MockConfig
 from rotor_leads.mock_server.engine._keys import keys_from
 from rotor_leads.mock_server.web._app import create_app
+from rotor_leads.mock_server.web._leads import DELAYS_ENV
 
 BASE_URL: Final = "https://api.getrotor.com/open-api"
 
@@ -101,5 +103,24 @@ class RotorApi:
         forwarded = httpx.Request(
             request.method, "http://mock.invalid" + path, headers=headers, content=request.content
         )
-        response = httpx.WSGITransport(app=self.app).handle_request(forwarded)
+        delays: list[float] = []
+
+        def app(environ: dict[str, Any], start_response: Any) -> Any:
+            environ[DELAYS_ENV] = delays  # the answer's delay comes back here, to be kept below
+            return self.app(environ, start_response)
+
+        response = httpx.WSGITransport(app=app).handle_request(forwarded)
+        _wait(sum(delays), request)
         return httpx.Response(response.status_code, headers=response.headers, content=response.read())
+
+
+def _wait(seconds: float, request: httpx.Request) -> None:
+    """Hold the answer back ``seconds``, as a served mock would: a client whose read timeout is
+    shorter gets ``httpx.ReadTimeout`` when it runs out, as it would over a socket."""
+    if seconds <= 0:
+        return
+    read = request.extensions.get("timeout", {}).get("read")
+    if read is not None and seconds > read:
+        time.sleep(read)
+        raise httpx.ReadTimeout(f"no answer within the read timeout of {read:g} s", request=request)
+    time.sleep(seconds)

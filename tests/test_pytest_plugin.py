@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from rotor_leads import spec
@@ -143,3 +147,29 @@ def test_fixture__serves_a_behaviour_profile(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+URL = "https://api.getrotor.com/open-api/leads"
+DEMO_KEY = {"x-api-key": "demo-key"}
+
+
+def test_fixture__a_delay_past_the_read_timeout_times_the_client_out(rotor_api: Any) -> None:
+    rotor_api.delay_next(300, times=2)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(URL, headers=DEMO_KEY, timeout=0.1)
+
+    async def get() -> httpx.Response:
+        async with httpx.AsyncClient(timeout=0.1) as client:
+            return await client.get(URL, headers=DEMO_KEY)
+
+    with pytest.raises(httpx.ReadTimeout):
+        asyncio.run(get())
+    assert [call.has_response for call in rotor_api.calls] == [False, False]  # no answer reached them
+
+
+def test_fixture__a_delay_within_the_read_timeout_is_waited_for(rotor_api: Any) -> None:
+    rotor_api.delay_next(150)
+    started = time.monotonic()
+    answer = httpx.get(URL, headers=DEMO_KEY, timeout=5)
+    assert answer.status_code == 200 and time.monotonic() - started >= 0.15
+    assert httpx.get(URL, headers=DEMO_KEY, timeout=None).status_code == 200  # the next: no delay
