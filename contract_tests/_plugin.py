@@ -8,7 +8,7 @@ python -m pytest contract_tests --base-url URL --api-key KEY     # any server
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from importlib import import_module
 from pathlib import Path
 from typing import Any, Final
@@ -318,6 +318,28 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: getattr(item, "originalname", item.name) in RUN_LAST)
+    for item in items:
+        if _ours(item) and isinstance(item, pytest.Function):
+            item.repr_failure = _compact_failures(item, item.repr_failure)  # type: ignore[method-assign,assignment]
+
+
+def _compact_failures(
+    item: pytest.Function, default: Callable[[pytest.ExceptionInfo[BaseException]], Any]
+) -> Callable[[pytest.ExceptionInfo[BaseException]], Any]:
+    """A contract failure is shown as its message (see :func:`_compact`), made here instead of
+    a traceback of the suite's own code that would be thrown away: pytest reads the source of
+    every frame and the repr of every argument for one, which made a failing run three times
+    as slow as a passing one. A stopped run's traceback is thrown away likewise."""
+
+    def repr_failure(excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
+        if isinstance(excinfo.value, RunStopped):
+            return f"INCONCLUSIVE: {excinfo.value}"
+        examples = examples_of(excinfo.value)
+        if examples is not None and _compact(item.config):
+            return _findings(item.config).render(examples)
+        return default(excinfo)
+
+    return repr_failure
 
 
 def _ours(item: pytest.Item) -> bool:
@@ -429,10 +451,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item.session.shouldstop = f"rotor contract suite stopped: {reason}"
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"INCONCLUSIVE: {reason}")
-    elif error is not None and report.failed:
-        examples = examples_of(error)
-        if examples is not None and _compact(config):
-            report.longrepr = _findings(config).render(examples)
     redactor = _redactor(config)
     if redactor:
         _redact_report(report, redactor)
