@@ -52,6 +52,11 @@ class Snapshot:
     #: The filters' readings the exact answer follows (filter → reading; others: this project's).
     readings: dict[str, str] = field(default_factory=dict)
     _expectations: dict[tuple[Any, ...], Expectation] = field(default_factory=dict, repr=False, compare=False)
+    #: Which leads of a listing one filter keeps, by (listing, filter, reading, value): queries
+    #: combine the same few values in many ways, and a predicate over every lead is the cost.
+    _kept: dict[tuple[bool, str, str, Any], frozenset[int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def complete(self) -> bool:
@@ -79,28 +84,39 @@ class Snapshot:
         return cached
 
     def _expect(self, query: spec.LeadQuery) -> Expectation:
-        base = self.everything if query.archived else self.default
+        archived = bool(query.archived)
+        base = self.everything if archived else self.default
         # The listing chosen by archived is read as such; the other filters narrow it.
         used = [(f, value) for f, value in query.filters() if f.narrows]
 
         def keep(reading: str) -> list[dict[str, Any]]:
-            def predicate(f: spec.Filter) -> spec.Predicate:
-                return f.read(self.readings.get(f.name)) if reading == "exact" else getattr(f, reading)
-
-            chosen = [(predicate(f), value) for f, value in used]
-            return [lead for lead in base if all(p(value, lead) for p, value in chosen)]
+            kept = set(range(len(base)))
+            for f, value in used:
+                kept &= self._kept_by(archived, f, reading, value)
+            return [lead for i, lead in enumerate(base) if i in kept]
 
         must, may, exact = keep("must"), keep("may"), keep("exact")
         rule_id = used[0][0].rule_id if len(used) == 1 else "page.total"
         assumed = next(
-            (f.assumed_rule_id for f, value in used if _differ(f, value, base)),
+            (
+                f.assumed_rule_id
+                for f, value in used
+                if self._kept_by(archived, f, "must", value) != self._kept_by(archived, f, "may", value)
+            ),
             None,
         )
         return Expectation(must, may, exact, self.archived_ids, rule_id, assumed)
 
-
-def _differ(f: spec.Filter, value: Any, base: list[dict[str, Any]]) -> bool:
-    return any(f.must(value, lead) != f.may(value, lead) for lead in base)
+    def _kept_by(self, archived: bool, f: spec.Filter, reading: str, value: Any) -> frozenset[int]:
+        """The positions in the listing of the leads ``f`` keeps for ``value``, by ``reading``
+        (``exact``: the profile's reading of ``f``, or this project's; ``must``, ``may``)."""
+        key = (archived, f.name, reading, value)
+        kept = self._kept.get(key)
+        if kept is None:
+            predicate = f.read(self.readings.get(f.name)) if reading == "exact" else getattr(f, reading)
+            base = self.everything if archived else self.default
+            kept = self._kept[key] = frozenset(i for i, lead in enumerate(base) if predicate(value, lead))
+        return kept
 
 
 def _listing(target: Target, *, archived: bool) -> tuple[list[dict[str, Any]], list[Exchange], str | None]:

@@ -199,7 +199,7 @@ def lead_tags(lead: Lead) -> list[str]:
 
 def search_texts(lead: Lead) -> list[str]:
     """The texts ``search`` looks in: name, email and phone, where present."""
-    return [v for v in (lead.get(f) for f in SEARCH_FIELDS) if isinstance(v, str)]
+    return [v for f in SEARCH_FIELDS if isinstance(v := lead.get(f), str)]
 
 
 def _archived(value: bool, lead: Lead) -> bool:
