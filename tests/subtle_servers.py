@@ -24,7 +24,7 @@ Lead = dict[str, Any]
 # -- data with rare records ---------------------------------------------------------------------
 
 
-def rare_leads(count: int = 260, *, seed: int = 3) -> list[Lead]:
+def rare_leads(count: int = 120, *, seed: int = 3) -> list[Lead]:
     """Generated leads with a few rare records: punctuation and non-ASCII in names, a phone with
     a leading +, an email with a +, a lead with four tags, leads without tags or stage."""
     out = leads(count, seed=seed)
@@ -473,7 +473,8 @@ SUBTLE: dict[str, tuple[type[FakeApi], list[Lead] | None]] = {
     "search_not_phone": (mutant(matches=_search_fields("name", "email")), None),
     "search_not_email": (mutant(matches=_search_fields("name", "phone")), None),
     "search_short_terms_find_nothing": (mutant(matches=_short_search_empty), None),
-    "search_truncated_to_12": (mutant(matches=_search_truncated), None),
+    # Found by a long term whose first 12 characters other leads share: it takes more leads.
+    "search_truncated_to_12": (mutant(matches=_search_truncated), "more"),
     "search_plus_decoded_twice": (mutant(parse=_plus_as_space), "rare"),  # type: ignore[dict-item]
     "search_apostrophe_stripped": (mutant(matches=_apostrophe_stripped), "rare"),  # type: ignore[dict-item]
     "search_also_notes": (mutant(matches=_search_notes_too), None),
@@ -504,6 +505,8 @@ def data_for(kind: Any) -> list[Lead]:
         return rare_leads(1500, seed=12)
     if kind == "rare":
         return rare_leads()
+    if kind == "more":
+        return rare_leads(260)
     if kind == "offsets":
         return _with_offsets(rare_leads())
     return rare_leads()

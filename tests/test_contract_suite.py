@@ -17,19 +17,19 @@ import respx
 from rotor_leads import spec
 from tests.fake_api import BASE_URL, MUTANTS, VARIANTS, FakeApi, leads
 from tests.servers import dripping, free_port, serve, silent
-from tests.subtle_servers import CORRECT, SUBTLE, SUBTLE_2, data_for, rare_leads
+from tests.subtle_servers import SUBTLE, SUBTLE_2, data_for
 from tests.suite_runs import KEY_ARGS, SUITE, run_suite
 
 pytest_plugins = ["pytester"]
 INCONCLUSIVE = 2
-DATA = leads(260)
+DATA = leads(120)
 pytestmark = pytest.mark.usefixtures("keep_hypothesis_profile")
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))
 def test_suite__fails_a_server_that_breaks_one_rule(pytester: pytest.Pytester, name: str) -> None:
     broken = MUTANTS[name]
-    result = run_suite(pytester, broken.api(DATA))
+    result = run_suite(pytester, broken.api(DATA), planned_only=True)
     output = result.stdout.str()
     assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
     assert f"[{broken.rule}]" in output, output[-3000:]
@@ -37,11 +37,8 @@ def test_suite__fails_a_server_that_breaks_one_rule(pytester: pytest.Pytester, n
     assert result.requests <= 150  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("name", list(VARIANTS))
-def test_suite__passes_a_correct_server_with_other_choices(pytester: pytest.Pytester, name: str) -> None:
-    result = run_suite(pytester, VARIANTS[name](DATA))
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-4000:]
-    assert result.requests <= 150  # type: ignore[attr-defined]
+# Every correct-but-different server (tests.fake_api.VARIANTS, tests.subtle_servers.CORRECT)
+# passes: tests/test_profiles.py runs the suite on each once, recording its profile.
 
 
 @pytest.mark.parametrize("size", [0, 1, 2300])
@@ -197,18 +194,8 @@ def test_suite__report_json_says_the_verdict(pytester: pytest.Pytester, tmp_path
 )
 def test_suite__fails_a_subtly_broken_server(pytester: pytest.Pytester, name: str, rules: Any) -> None:
     api, kind = rules
-    result = run_suite(pytester, api(data_for(kind)))
+    result = run_suite(pytester, api(data_for(kind)), planned_only=True)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-3000:]
-    assert result.requests <= 150  # type: ignore[attr-defined]
-
-
-@pytest.mark.parametrize("name", list(CORRECT))
-def test_suite__passes_a_correct_server_that_differs_where_allowed(
-    pytester: pytest.Pytester, name: str
-) -> None:
-    api, shape = CORRECT[name]
-    result = run_suite(pytester, api(shape(rare_leads())))
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
     assert result.requests <= 150  # type: ignore[attr-defined]
 
 
@@ -312,15 +299,15 @@ def test_preflight__redirect(pytester: pytest.Pytester) -> None:
 @pytest.mark.parametrize("server", ["dripping", "silent", "dripping_headers"])
 def test_deadline__a_slow_server_ends_the_run_within_it(pytester: pytest.Pytester, server: str) -> None:
     slow = {
-        "dripping": lambda: dripping(every=0.5),
-        "dripping_headers": lambda: dripping(every=0.5, headers_first=False),
+        "dripping": lambda: dripping(every=0.25),
+        "dripping_headers": lambda: dripping(every=0.25, headers_first=False),
         "silent": silent,
     }[server]
     with slow() as url:
-        result = run_against(pytester, url, "--request-timeout", "2", subprocess=True)
-    _inconclusive(result, "no complete answer within 2 s")
+        result = run_against(pytester, url, "--request-timeout", "1", subprocess=True)
+    _inconclusive(result, "no complete answer within 1 s")
     assert result.seconds < 30  # type: ignore[attr-defined]
-    result.stdout.fnmatch_lines(["*each request within 2 s*"])
+    result.stdout.fnmatch_lines(["*each request within 1 s*"])
 
 
 @pytest.mark.parametrize(
@@ -333,7 +320,7 @@ def test_deadline__a_slow_server_ends_the_run_within_it(pytester: pytest.Pyteste
     ],
 )
 def test_usage__bad_options_send_nothing(pytester: pytest.Pytester, args: tuple[str, ...], says: str) -> None:
-    result = run_against(pytester, "http://127.0.0.1:9", *args, subprocess=True)
+    result = run_against(pytester, "http://127.0.0.1:9", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert says in result.stderr.str()
 
