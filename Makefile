@@ -18,13 +18,15 @@ help: ## Show this help
 
 # Installs exactly what uv.lock holds (the versions the tests last passed with): a new release
 # upstream changes nothing here until `make lock` takes it. uv itself is pinned by the lock too.
-# Its log is shown only if it fails.
+# Bytecode is compiled once, here, not by every process that imports a module. Its log is shown
+# only if it fails.
 UV_VERSION = $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
 $(STAMP): pyproject.toml uv.lock setup.py mock_server/engine/state/_tally.c
 	$(PYTHON) -m venv $(VENV)
 	@echo "Installing the locked versions (uv.lock) into $(VENV) (log: $(VENV)/install.log)"
 	@{ $(BIN)/python -m pip install --disable-pip-version-check "uv==$(UV_VERSION)" \
-		&& UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --extra dev --python $(BIN)/python; } \
+		&& UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --extra dev --compile-bytecode \
+			--python $(BIN)/python; } \
 		> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	touch $(STAMP)
 
@@ -47,8 +49,10 @@ redis-deps: ## redis-server for the shared-state tests (Debian's package; elsewh
 		{ apt-get install -y -qq redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }; }; \
 	else echo "shared-state tests: install redis-server (on PATH) to run them; they are skipped"; fi
 
+# Bytecode is written (whatever PYTHONDONTWRITEBYTECODE says): the tests start hundreds of
+# Python processes, and without it each one compiles every module it imports again.
 test: $(STAMP) browser-deps redis-deps ## Unit, mock, browser and Schemathesis tests; the contract suite in-process
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 lint: $(STAMP) ## Ruff, strict mypy, and uv.lock in step with pyproject.toml
 	$(BIN)/uv lock --locked --quiet

@@ -42,7 +42,9 @@ def command(*args: str) -> list[str]:
 
 
 @contextmanager
-def serve(tmp: Path, *args: str, env: dict[str, str] | None = None, healthy: bool = True) -> Iterator[Mock]:
+def serve(
+    tmp: Path, *args: str, env: dict[str, str] | None = None, healthy: bool = True, cwd: Path | None = None
+) -> Iterator[Mock]:
     """Start the mock with ``args`` (a free port is added), wait until it answers, stop it after."""
     port = free_port()
     log = tmp / f"mock-{port}.log"
@@ -53,6 +55,7 @@ def serve(tmp: Path, *args: str, env: dict[str, str] | None = None, healthy: boo
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
             start_new_session=True,
+            cwd=cwd,
         )
     mock = Mock(f"http://127.0.0.1:{port}", process, log)
     try:

@@ -30,12 +30,12 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 WAIT_SECONDS = 20
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app() -> Flask:
     return create_app(leads=80, seed=3)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(app: Flask) -> Iterator[str]:
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -44,7 +44,7 @@ def server(app: Flask) -> Iterator[str]:
     httpd.shutdown()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)

@@ -24,8 +24,6 @@ from tests.fake_api import MUTANTS, leads
 from tests.servers import free_port, serve
 from tests.test_exported_members import HEAVY
 
-#: One worker builds the environments and runs every test on them (make test: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("install")
 ROOT = Path(__file__).resolve().parent.parent
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
 #: What the lock was resolved against: no install here takes a later release.
@@ -50,23 +48,20 @@ def _uv(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) 
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-def _venv(where: Path, *requirements: str | Path, constraints: Path | None = None, **env: str) -> Path:
-    """A fresh environment at ``where`` with ``requirements`` (pinned by ``constraints``)."""
+def _venv(
+    where: Path, *requirements: str | Path, constraints: Path | None = None, bytecode: bool = False
+) -> Path:
+    """A fresh environment at ``where`` with ``requirements`` (pinned by ``constraints``), with
+    their ``.pyc`` files compiled if ``bytecode`` (as pip does; uv does not by default)."""
     _uv("venv", where, "--python", sys.executable)
     if not requirements:
         return where
-    pins = ("--constraint", constraints) if constraints else ()
-    install_env = {**os.environ, "VIRTUAL_ENV": str(where), **env}
-    _uv(
-        "pip",
-        "install",
-        "--compile-bytecode",
-        "--exclude-newer",
-        EXCLUDE_NEWER,
-        *pins,
-        *requirements,
-        env=install_env,
-    )
+    options = [
+        *(("--constraint", constraints) if constraints else ()),
+        *(("--compile-bytecode",) if bytecode else ()),
+    ]
+    install_env = {**os.environ, "VIRTUAL_ENV": str(where)}
+    _uv("pip", "install", "--exclude-newer", EXCLUDE_NEWER, *options, *requirements, env=install_env)
     return where
 
 
@@ -80,15 +75,24 @@ def _site_packages_bytes(venv: Path) -> int:
     return sum(p.lstat().st_blocks * 512 for p in site.rglob("*") if not p.is_symlink())
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    _uv("build", "--out-dir", out, ROOT)
+@pytest.fixture(scope="session")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sdist")
+    _uv("build", "--sdist", "--out-dir", out, ROOT)
+    (built,) = out.glob("*.tar.gz")
+    return built
+
+
+@pytest.fixture(scope="session")
+def wheel(sdist: Path) -> Path:
+    """Built from the sdist, as pip builds one from an index: what the sdist leaves out is missed."""
+    out = sdist.parent / "wheel"
+    _uv("build", "--wheel", "--out-dir", out, sdist)
     (built,) = out.glob("*.whl")
     return built
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def constraints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The locked versions of every extra, as pip constraints."""
     path = tmp_path_factory.mktemp("lock") / "constraints.txt"
@@ -96,7 +100,7 @@ def constraints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installs(tmp_path_factory: pytest.TempPathFactory, wheel: Path, constraints: Path) -> dict[str, Path]:
     """One environment per extra, and one with pytest-base-url beside the suite; made at once."""
     where = tmp_path_factory.mktemp("venvs")
@@ -111,19 +115,21 @@ def installs(tmp_path_factory: pytest.TempPathFactory, wheel: Path, constraints:
     }
     with ThreadPoolExecutor(len(wanted)) as pool:
         made = {
-            name: pool.submit(_venv, where / (name or "base"), *reqs, constraints=constraints)
+            name: pool.submit(
+                _venv, where / (name or "base"), *reqs, constraints=constraints, bytecode=name in SIZE_LIMITS
+            )
             for name, reqs in wanted.items()
         }
         return {name: future.result() for name, future in made.items()}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def empty_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the commands run: no conftest, no pytest configuration, nothing of the clone."""
     return tmp_path_factory.mktemp("empty")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with served.serve(tmp_path_factory.mktemp("served")) as mock:
         yield mock.url
@@ -290,10 +296,10 @@ def test_wheel__the_fixture_without_the_mock_extra_says_which(
 # -- a wheel built where no C compiler is ----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def no_compiler_venv(tmp_path_factory: pytest.TempPathFactory, constraints: Path) -> Path:
+@pytest.fixture(scope="session")
+def no_compiler_venv(tmp_path_factory: pytest.TempPathFactory, sdist: Path, constraints: Path) -> Path:
     out = tmp_path_factory.mktemp("no-compiler")
-    _uv("build", "--out-dir", out, ROOT, env={**os.environ, "CC": "false"})
+    _uv("build", "--wheel", "--out-dir", out, sdist, env={**os.environ, "CC": "false"})
     (built,) = out.glob("*.whl")
     return _venv(out / "venv", f"{built}[mock]", constraints=constraints)
 
@@ -345,10 +351,18 @@ def test_no_compiler__two_workers_keep_quotas_exact(no_compiler_venv: Path, tmp_
 # -- the lowest versions pyproject.toml allows -----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def lowest_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session")
+def lowest_venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """The wheel with the suite and the mock, each of their requirements named (so that uv takes
+    it as direct) at its lowest version."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    direct = [
+        *project["dependencies"],
+        *project["optional-dependencies"]["suite"],
+        *project["optional-dependencies"]["mock"],
+    ]
     venv = tmp_path_factory.mktemp("lowest") / "venv"
-    return _venv(venv, "--resolution", "lowest-direct", "-e", f"{ROOT}[suite,mock]")
+    return _venv(venv, "--resolution", "lowest-direct", f"{wheel}[suite,mock]", *direct)
 
 
 def test_lowest_versions__the_contract_suite_runs(lowest_venv: Path) -> None:

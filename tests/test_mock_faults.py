@@ -178,7 +178,7 @@ def test_fixtures_and_reset_under_load__every_answer_whole(tmp_path: Path) -> No
         threads += [threading.Thread(target=writer, args=(n,)) for n in range(2)]
         for thread in threads:
             thread.start()
-        time.sleep(5)
+        time.sleep(3)
         stop.set()
         for thread in threads:
             thread.join(30)
@@ -233,7 +233,7 @@ def test_slow_bodies_and_long_delays__a_normal_request_still_answers_and_slow_bo
         delayed = [
             threading.Thread(
                 target=lambda: httpx.get(
-                    f"{mock.url}/leads", headers={**KEY, "Prefer": "delay=15000"}, timeout=30
+                    f"{mock.url}/leads", headers={**KEY, "Prefer": "delay=4000"}, timeout=30
                 )
             )
             for _ in range(10)
@@ -519,7 +519,7 @@ def test_admin__beyond_loopback_a_token_is_required_and_printed(tmp_path: Path) 
 # -- small things a client might send ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mock]:
     with serve(tmp_path_factory.mktemp("mock")) as running:
         yield running

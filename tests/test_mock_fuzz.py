@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from rotor_leads.mock_server import create_app
 from rotor_leads.mock_server.engine._data import generate_leads
+from tests.fuzz_scale import examples
 from tests.served import serve
 
 PATHS = [
@@ -126,12 +127,12 @@ class Watch:
         orjson.loads(body)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app() -> Flask:
     return create_app(leads=60, seed=4)
 
 
-@settings(max_examples=2500, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(800), deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(request=requests())
 def test_fuzz__in_process(app: Flask, request: Request) -> None:
     # Werkzeug's test client reads a path that starts with "//" as a host name: the path goes
@@ -150,7 +151,7 @@ def test_fuzz__in_process(app: Flask, request: Request) -> None:
 _watch_in_process = Watch()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, Watch]]:
     with serve(tmp_path_factory.mktemp("fuzz"), "--leads", "60", "--workers", "2") as mock:
         with httpx.Client(base_url=mock.url, timeout=10) as client:
@@ -158,7 +159,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Cli
         assert "Traceback" not in mock.output()
 
 
-@settings(max_examples=2500, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(800), deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(request=requests())
 def test_fuzz__served(served: tuple[httpx.Client, Watch], request: Request) -> None:
     client, watch = served

@@ -79,7 +79,7 @@ def test_quota__workers_of_one_server_share_the_count(tmp_path: Path) -> None:
     assert statuses == [200, 200, 200, 429, 429]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url

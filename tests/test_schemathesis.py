@@ -14,8 +14,9 @@ from schemathesis.generation import GenerationMode
 
 from rotor_leads import spec
 from rotor_leads.mock_server import create_app
+from tests.fuzz_scale import examples
 
-EXAMPLES_PER_MODE = 1100  # over 2,000 generated requests in all
+EXAMPLES_PER_MODE = examples(400)  # 800 generated requests in all
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
