@@ -549,7 +549,7 @@ CORRECT: dict[str, tuple[type[FakeApi], Callable[[list[Lead]], list[Lead]]]] = {
     "null_fields_omitted": (mutant(present=lambda self, leads_: _drop_nulls(leads_)), lambda d: d),
     "microsecond_timestamps": (FakeApi, _micro),
     "charset_and_rate_limit_headers": (_CharsetAndHeaders, lambda d: d),
-    "big_data_set": (FakeApi, lambda d: leads(2300, seed=11)),
+    "big_data_set": (FakeApi, lambda d: leads(1100, seed=11)),  # two pages at limit=1000
 }
 
 
