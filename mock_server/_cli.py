@@ -8,6 +8,8 @@ import secrets
 import shutil
 import socket
 import tempfile
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,9 +34,10 @@ from rotor_leads.mock_server.engine._runtime import (
     fixtures_store,
     load_config_profile,
     reset_state,
+    seeded_source,
 )
 from rotor_leads.mock_server.engine.state import LocalState, StateError, open_state, shown
-from rotor_leads.mock_server.engine.store import StoreError
+from rotor_leads.mock_server.engine.store import Claim, StoreError, claim, inspect_file
 
 
 class LatencyRange(click.ParamType):  # type: ignore[type-arg]
@@ -283,34 +286,42 @@ def serve(
             body_seconds=body_timeout,
             retry_after=retry_after,
         )
-        _prepare(config)
+        claimed = _prepare(config, _url(host, port))
         _banner(config, host, port)
-        os.environ[CONFIG_ENV] = orjson.dumps(config.to_json()).decode()
-        _run(host, port, workers)
+        # The workers open the file this process claimed and checked; they never build it.
+        ready = replace(config, db_ready=config.db is not None and config.fixtures is None)
+        os.environ[CONFIG_ENV] = orjson.dumps(ready.to_json()).decode()
+        try:
+            _run(host, port, workers)
+        finally:
+            if claimed is not None:
+                claimed.release()
     finally:
         if temporary and state_dir is not None:
             shutil.rmtree(state_dir, ignore_errors=True)
 
 
-def _prepare(config: MockConfig) -> None:
+def _prepare(config: MockConfig, url: str) -> Claim | None:
     """Everything that can fail before the server starts, each failure one line: the database
-    file (checked, built if need be), the shared state (start data, no scenario)."""
+    file (claimed for this server, checked, built if need be), the shared state (start data, no
+    scenario). Returns the claim on the file, to hold while the server runs."""
+    claimed = None
     try:
+        if config.db is not None:
+            # Before anything is read or built: a second server on the file stops here.
+            holder = {
+                "pid": os.getpid(),
+                "url": url,
+                "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            claimed = claim(config.db, holder)
         if config.db is not None and config.fixtures is None:
-            with click.progressbar(
-                length=config.leads, label=f"Building {config.leads} leads into {config.db}"
-            ) as bar:
-                build_store(
-                    config,
-                    profile=load_config_profile(config),
-                    progress=lambda done: bar.update(done - bar.pos),
-                    building=lambda why: click.echo(f"{config.db}: {why}; building it again.", err=True),
-                ).close()
+            _build_db(config)
         if config.shared_state is not None:
             # Instances sharing a Redis join the state as it is: a restart of one of them must
             # not turn off a scenario or a data set that another one's admin API set.
             open_state(None, config.shared_state).close()
-            return
+            return claimed
         state = LocalState(config.state_dir or ".")
         try:
             state.prepare(
@@ -320,7 +331,26 @@ def _prepare(config: MockConfig) -> None:
         finally:
             state.close()
     except (StoreError, StateError, FixtureError, spec.ProfileError, spec.MissingExtra) as exc:
+        if claimed is not None:
+            claimed.release(failed=True)
         raise click.ClickException(str(exc)) from None
+    return claimed
+
+
+def _build_db(config: MockConfig) -> None:
+    """The --db file checked, and built (with a progress bar) only if it must be."""
+    assert config.db is not None
+    profile = load_config_profile(config)
+    reason = inspect_file(config.db, seeded_source(config, profile))
+    if reason is None:
+        click.echo(f"Reusing {config.leads} leads from {config.db} (checked)")
+        return
+    if reason != "missing":
+        click.echo(f"{config.db}: {reason}; building it again.", err=True)
+    with click.progressbar(
+        length=config.leads, label=f"Building {config.leads} leads into {config.db}"
+    ) as bar:
+        build_store(config, profile=profile, progress=lambda done: bar.update(done - bar.pos)).close()
 
 
 def _run(host: str, port: int, workers: int) -> None:
@@ -352,8 +382,12 @@ def _run(host: str, port: int, workers: int) -> None:
     ).serve()
 
 
+def _url(host: str, port: int) -> str:
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
 def _banner(config: MockConfig, host: str, port: int) -> None:
-    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    url = _url(host, port)
     data = (
         f"fixtures from {config.fixtures}" if config.fixtures else f"{config.leads} leads, seed {config.seed}"
     )

@@ -25,7 +25,7 @@ import pytest
 
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._data import generate_leads
-from tests.served import Mock, command, serve, wait_until_healthy
+from tests.served import Mock, command, serve, stop, wait_until_healthy
 from tests.servers import free_port
 
 KEY = {"x-api-key": "demo-key-unlimited"}
@@ -328,7 +328,7 @@ def _refused(result: subprocess.CompletedProcess[str], says: str, tmp: Path) -> 
         ),
         (lambda t: ["--db", str(t)], "is a directory"),
         (lambda t: ["--db", str(t / "missing" / "x.sqlite")], "does not exist"),
-        (lambda t: ["--db", "/sys/rotor-mock-test.sqlite"], "cannot build /sys/rotor-mock-test.sqlite"),
+        (lambda t: ["--db", "/sys/rotor-mock-test.sqlite"], "cannot use /sys/rotor-mock-test.sqlite"),
         (lambda t: ["--admin-token", "short"], "at least 16"),
     ],
     ids=[
@@ -463,6 +463,87 @@ def test_damaged_db__built_again_on_restart_and_every_page_whole(tmp_path: Path)
             assert answer.status_code == 200
             seen += len(answer.json()["data"])
         assert seen == 400
+
+
+# -- one data file, one owner -----------------------------------------------------------------------
+
+
+def _seed_of(mock: Mock) -> int:
+    return int(httpx.get(f"{mock.url}/__admin/health", timeout=5).json()["seed"])
+
+
+def _file_state(db: Path) -> tuple[int, int, bytes]:
+    stat = db.stat()
+    return stat.st_ino, stat.st_mtime_ns, db.with_name(db.name + ".check").read_bytes()
+
+
+def test_db__a_second_server_on_the_file_is_refused_naming_the_first(tmp_path: Path) -> None:
+    db = tmp_path / "leads.sqlite"
+    with serve(tmp_path, "--db", str(db), "--leads", "50", "--seed", "1", "--workers", "2") as first:
+        before = _file_state(db)
+        second = subprocess.run(
+            command("--port", str(free_port()), "--db", str(db), "--leads", "60", "--seed", "7"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1, second.stdout + second.stderr
+        pid = first.process.pid
+        assert second.stderr.splitlines() == [
+            f"Error: {db} is in use by another rotor-mock serve (pid {pid}, {first.url}, since"
+            f" {second.stderr.split('since ')[1].split(')')[0]}): give --db another path, or stop that server"
+        ]
+        # A worker replaced meanwhile opens the file as it is: built by the first, not again.
+        worker = first.workers()[0]
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (len(first.workers()) != 2 or worker in first.workers()):
+            time.sleep(0.1)
+        assert len(first.workers()) == 2
+        for _ in range(6):
+            answer = httpx.get(f"{first.url}/leads?archived=true&limit=1000", headers=KEY, timeout=10)
+            assert answer.status_code == 200 and answer.json()["pagination"]["total"] == 50
+        assert _seed_of(first) == 1 and _file_state(db) == before
+
+
+def test_db__two_servers_started_at_once_one_serves_the_other_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "leads.sqlite"
+    mocks = []
+    for seed in (1, 7):
+        port, log = free_port(), tmp_path / f"mock-{seed}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command("--port", str(port), "--db", str(db), "--leads", "40", "--seed", str(seed)),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        mocks.append(Mock(f"http://127.0.0.1:{port}", process, log))
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and all(m.process.poll() is None for m in mocks):
+            time.sleep(0.1)
+        (refused,) = [m for m in mocks if m.process.poll() is not None]
+        assert "is in use by another rotor-mock serve" in refused.output()
+        (serving,) = [m for m in mocks if m is not refused]
+        wait_until_healthy(serving)
+        total = httpx.get(f"{serving.url}/leads?archived=true", headers=KEY, timeout=10).json()["pagination"]
+        assert total["total"] == 40
+    finally:
+        for mock in mocks:
+            stop(mock)
+
+
+def test_db__released_when_its_server_is_killed(tmp_path: Path) -> None:
+    db = tmp_path / "leads.sqlite"
+    with serve(tmp_path, "--db", str(db), "--leads", "30", "--seed", "1") as first:
+        os.killpg(first.process.pid, signal.SIGKILL)  # no clean-up of any kind
+        first.process.wait(timeout=10)
+    with serve(tmp_path, "--db", str(db), "--leads", "30", "--seed", "7") as second:
+        assert _seed_of(second) == 7
+        assert "Building 30 leads" in second.output()  # it held other data: built again, by its owner
+    with serve(tmp_path, "--db", str(db), "--leads", "30", "--seed", "7") as third:
+        assert "Reusing 30 leads from" in third.output() and "Building" not in third.output()
 
 
 def test_quotas__kept_across_a_restart_beside_the_db(tmp_path: Path) -> None:

@@ -55,6 +55,9 @@ class MockConfig:
     retry_after: int | None = RETRY_AFTER
     #: A behaviour profile file (``spec.load_profile``): serve a profiled server's choices.
     profile: Path | None = None
+    #: ``db`` was claimed, checked or built by the server these workers belong to: they open it
+    #: as it is, and never build it (``rotor-mock serve`` sets it).
+    db_ready: bool = False
 
     def __post_init__(self) -> None:
         if self.leads < 0:

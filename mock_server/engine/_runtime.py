@@ -17,7 +17,7 @@ from rotor_leads import spec
 from rotor_leads.mock_server.engine._config import MockConfig
 from rotor_leads.mock_server.engine._data import GENERATOR, generate_leads, load_fixture_file, validate_leads
 from rotor_leads.mock_server.engine.state import SharedState, StateUnavailable, open_state
-from rotor_leads.mock_server.engine.store import LeadStore, Progress, open_or_build
+from rotor_leads.mock_server.engine.store import LeadStore, Progress, open_built, open_or_build
 
 #: Settings in the shared state. ``epoch`` says what every worker must follow: the generation
 #: of the data set in force (it changes when the data does) and the server-wide scenario.
@@ -72,6 +72,8 @@ def build_store(
     def leads() -> Iterable[dict[str, Any]]:
         return _presented(generate_leads(config.leads, seed=config.seed), profile)
 
+    if config.db is not None and config.db_ready:
+        return open_built(config.db, profile=profile)
     if config.db is not None:
         return open_or_build(
             config.db, source=source, leads=leads, progress=progress, building=building, profile=profile

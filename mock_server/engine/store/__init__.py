@@ -6,13 +6,32 @@
 * ``_answering`` — a query's total and page;
 * ``_cache`` — pages and totals remembered;
 * ``_store`` — :class:`LeadStore`, which holds the connections;
-* ``_files`` — database files built aside, checked, never served damaged.
+* ``_files`` — database files with one owner each, built aside, checked, never served damaged.
 """
 
 from __future__ import annotations
 
-from rotor_leads.mock_server.engine.store._files import CHECK_SUFFIX, inspect_file, open_or_build
+from rotor_leads.mock_server.engine.store._files import (
+    CHECK_SUFFIX,
+    LOCK_SUFFIX,
+    Claim,
+    claim,
+    inspect_file,
+    open_built,
+    open_or_build,
+)
 from rotor_leads.mock_server.engine.store._loading import Progress
 from rotor_leads.mock_server.engine.store._store import LeadStore, StoreError
 
-__all__ = ["CHECK_SUFFIX", "LeadStore", "Progress", "StoreError", "inspect_file", "open_or_build"]
+__all__ = [
+    "CHECK_SUFFIX",
+    "LOCK_SUFFIX",
+    "Claim",
+    "LeadStore",
+    "Progress",
+    "StoreError",
+    "claim",
+    "inspect_file",
+    "open_built",
+    "open_or_build",
+]

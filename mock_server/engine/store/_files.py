@@ -1,8 +1,12 @@
-"""Database files: built once, aside, checked when opened, never served damaged.
+"""Database files: one owner each, built once, aside, checked when opened, never served damaged.
 
-A file is built into a file of its own that then replaces the path, with its size and CRC-32
-written beside it (``PATH.check``); every opening checks the file against it and builds it
-again when they differ. A file the mock did not build is never overwritten.
+A server claims a file before anything else (:func:`claim`): an OS lock on ``PATH.lock``, held
+for the server's life and released when it ends, however it ends; a second server given the
+same path is refused, naming the first. The owner builds the file into a file of its own that
+then replaces the path, with its size and CRC-32 written beside it (``PATH.check``); opening it
+checks it against that and builds it again when they differ. A file the mock did not build is
+never overwritten. The owner's workers open the file as their server checked it
+(:func:`open_built`), never building it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from typing import Any, Final
 import orjson
 
 from rotor_leads import spec
+from rotor_leads.mock_server.engine.state import _filelock
 from rotor_leads.mock_server.engine.store._loading import Progress
 from rotor_leads.mock_server.engine.store._schema import SCHEMA_VERSION
 from rotor_leads.mock_server.engine.store._store import LeadStore, StoreError, read_only
 
 CHECK_SUFFIX: Final = ".check"
+LOCK_SUFFIX: Final = ".lock"
 _verified: dict[tuple[str, int, int, int], str] = {}  # files this process checked: stat → source
 
 
@@ -87,6 +93,69 @@ def inspect_file(path: Path, source: str) -> str | None:
         return f"it holds other data ({meta.get('source')})"
     _verified[key] = source
     return None
+
+
+class Claim:
+    """A server's hold on a database file (and the quota counts beside it), until :meth:`release`
+    or the end of the process. ``PATH.lock`` is left behind (removing it while another start
+    has it open would let two servers hold the file), but for a start that failed."""
+
+    def __init__(self, path: Path, lock: Path, fd: int) -> None:
+        self.path = path
+        self.lock = lock
+        self._fd: int | None = fd
+
+    def release(self, *, failed: bool = False) -> None:
+        if self._fd is None:
+            return
+        if failed:  # leave nothing behind: removed while still held
+            self.lock.unlink(missing_ok=True)
+        os.close(self._fd)  # closing the file releases its lock
+        self._fd = None
+
+
+def claim(path: Path, holder: dict[str, Any]) -> Claim:
+    """Hold ``path`` for this process, describing it as ``holder`` (its pid, URL, start) to
+    anyone refused. Raises :class:`StoreError` naming the holder if another process has it."""
+    lock = path.with_name(path.name + LOCK_SUFFIX)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot use {path}: cannot open {lock.name} beside it ({exc.strerror})") from None
+    if not _filelock.try_lock(fd):
+        os.close(fd)
+        raise StoreError(f"{path} is in use by {_holder(lock)}: give --db another path, or stop that server")
+    try:
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, orjson.dumps(holder))
+    except OSError as exc:
+        os.close(fd)
+        raise StoreError(f"cannot use {path}: cannot write {lock.name} beside it ({exc.strerror})") from None
+    return Claim(path, lock, fd)
+
+
+def _holder(lock: Path) -> str:
+    try:
+        holder = orjson.loads(lock.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        holder = None
+    if not isinstance(holder, dict):
+        return "another rotor-mock serve"
+    parts = [f"pid {holder.get('pid')}", holder.get("url"), f"since {holder.get('since')}"]
+    return "another rotor-mock serve (" + ", ".join(str(p) for p in parts if p) + ")"
+
+
+def open_built(path: Path, *, profile: spec.Profile = spec.ASSUMED) -> LeadStore:
+    """The file as its server claimed and checked it, for one of that server's workers: opened,
+    never checked or built again (a worker replaced while others serve the file must not touch
+    it). Raises :class:`StoreError` if it cannot be read."""
+    store = LeadStore(path, profile=profile)
+    try:
+        store.open_existing()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot read it ({exc})") from None
+    return store
 
 
 def open_or_build(
