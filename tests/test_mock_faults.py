@@ -597,6 +597,57 @@ def test_admin__beyond_loopback_a_token_is_required_and_printed(tmp_path: Path) 
         assert httpx.get(f"{mock.url}/leads", headers=KEY, timeout=5).status_code == 200
 
 
+# -- bytes as clients send them --------------------------------------------------------------------
+
+
+def _raw_get(url: str, target: bytes, headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
+    """GET ``target`` as these bytes, not percent-encoded (as curl sends UTF-8): status, content
+    type, body."""
+    host, port = url.removeprefix("http://").split(":")
+    head = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()).encode()
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(
+            b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + head + b"\r\n"
+        )
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    head_bytes, _, body = reply.partition(b"\r\n\r\n")
+    lines = head_bytes.decode("latin-1").split("\r\n")
+    kind = next(
+        (line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("content-type:")), ""
+    )
+    return int(lines[0].split()[1]), kind, body
+
+
+UTF8_LEADS = [
+    {"id": "u1", "created_at": "2026-11-30T09:00:00Z", "name": "José Núñez", "email": "jose@example.com"},
+    {"id": "u2", "created_at": "2026-11-29T09:00:00Z", "name": "王 你好", "email": "wang@example.com"},
+    {"id": "u3", "created_at": "2026-11-28T09:00:00Z", "name": "Ann Lee", "email": "ann@example.com"},
+]
+
+
+def test_raw_utf8__read_as_utf8_anywhere_and_found_as_its_encoded_form(tmp_path: Path) -> None:
+    fixtures = _write(tmp_path / "utf8.json", UTF8_LEADS)
+    with serve(tmp_path, "--fixtures", str(fixtures)) as mock:
+        for target in ("/docs?q=你好", "/__admin/health?q=你好", "/leads/?q=你好", "/l你好?q=José"):
+            status, kind, _ = _raw_get(mock.url, target.encode())
+            assert status < 500 and (kind.startswith("text/html") or kind == "application/json"), target
+        for term in ("José", "你好", "Núñez"):
+            raw = _raw_get(mock.url, f"/leads?search={term}".encode(), KEY)
+            encoded = httpx.get(f"{mock.url}/leads", params={"search": term}, headers=KEY, timeout=10)
+            assert raw[0] == 200 and orjson.loads(raw[2]) == encoded.json(), term
+            assert encoded.json()["pagination"]["total"] == 1, term
+        requests = httpx.get(f"{mock.url}/__admin/requests", timeout=10).json()["data"]
+        assert "search=José" in [r["query"] for r in requests]
+        # Bytes that are not UTF-8: percent-encoded, the mock's 400 naming the parameter; raw,
+        # granian's own empty 400 before the mock sees the request (a line it cannot read).
+        status, kind, body = _raw_get(mock.url, b"/leads?search=%FF%FE", KEY)
+        assert (status, kind) == (400, "application/json")
+        assert orjson.loads(body)["message"] == "Invalid value for 'search': it is not valid UTF-8."
+        assert _raw_get(mock.url, b"/leads?search=\xff\xfe", KEY)[0] == 400
+
+
 # -- small things a client might send ---------------------------------------------------------------
 
 

@@ -268,7 +268,7 @@ def shown_log_entry(entry: tuple[float, LeadsRequest, str, int, float]) -> dict[
         "at": datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds"),
         "method": request.method[:20],
         "path": path,
-        "query": request.query[:300].decode("latin-1"),
+        "query": request.query[:300].decode("utf-8", "replace"),
         "key": mask(request.key) if request.key else None,
         "status": status,
         "ms": round(seconds * 1000, 2),
