@@ -12,7 +12,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 import orjson
@@ -36,7 +35,13 @@ from rotor_leads.mock_server.engine._runtime import (
     reset_state,
     seeded_source,
 )
-from rotor_leads.mock_server.engine.state import LocalState, StateError, open_state, shown
+from rotor_leads.mock_server.engine.state import (
+    LocalState,
+    StateError,
+    open_state,
+    parse_shared_state_url,
+    shown,
+)
 from rotor_leads.mock_server.engine.store import Claim, StoreError, claim, inspect_file
 
 
@@ -111,8 +116,11 @@ def _retry_after(ctx: click.Context, param: click.Parameter, value: str) -> int 
 
 
 def _shared_state(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
-        raise click.BadParameter(f"{value!r}: give a Redis URL, e.g. redis://127.0.0.1:6379/0")
+    if value is not None:
+        try:
+            parse_shared_state_url(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"{shown(value)}: {exc}") from None
     return value
 
 

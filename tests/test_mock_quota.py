@@ -177,6 +177,24 @@ def test_quota__settings_update_is_atomic_and_counts_as_a_change(state: SharedSt
     assert not state.put_default("epoch", {"data": 9, "scenario": None})
 
 
+def test_state__a_change_of_several_settings_is_all_or_none(state: SharedState) -> None:
+    state.put("fixtures", ["old"])
+    state.put("epoch", {"data": 4, "scenario": None})
+
+    def broken(epoch: object) -> object:
+        raise RuntimeError("the second change fails")
+
+    with pytest.raises(RuntimeError):
+        state.update_many({"fixtures": lambda _: ["new"], "epoch": broken})
+    assert state.get("fixtures") == ["old"] and state.get("epoch") == {"data": 4, "scenario": None}
+    before = state.version
+    changed = state.update_many(
+        {"fixtures": lambda _: ["new"], "epoch": lambda e: {**e, "data": e["data"] + 1}}
+    )
+    assert changed == {"fixtures": ["new"], "epoch": {"data": 5, "scenario": None}}
+    assert state.get("fixtures") == ["new"] and state.version != before
+
+
 def test_quota__counts_outlive_the_process_in_a_state_directory(tmp_path: Path) -> None:
     key, now = ApiKey("k", daily_limit=10), datetime.now(UTC)
     first = LocalState(tmp_path / "state")

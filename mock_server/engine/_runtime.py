@@ -90,15 +90,25 @@ def fixtures_store(leads: list[dict[str, Any]], profile: spec.Profile = spec.ASS
     return store
 
 
+def _epoch(value: Any) -> dict[str, Any]:
+    """The epoch a shared state holds, or the start one if it holds none (a Redis that forgot)."""
+    return value if isinstance(value, dict) else dict(_START_EPOCH)
+
+
+def _next_data(epoch: Any) -> dict[str, Any]:
+    """The epoch after a change of the data set: every worker loads it again."""
+    current = _epoch(epoch)
+    return {**current, "data": int(current["data"] or 0) + 1}
+
+
 def reset_state(state: SharedState, config: MockConfig) -> None:
     """The state a server starts from: its start data set, no scenario (quota counts are kept:
-    a state directory that outlives a restart keeps the day's counts)."""
-    state.put(FIXTURES, load_fixture_file(config.fixtures) if config.fixtures else None)
-
-    def restart(epoch: Any) -> dict[str, Any]:
-        return {"data": int((epoch or _START_EPOCH)["data"] or 0) + 1, "scenario": None}
-
-    state.update(EPOCH, restart)
+    a state directory that outlives a restart keeps the day's counts). One step: no worker
+    sees the data set without its epoch."""
+    start = load_fixture_file(config.fixtures) if config.fixtures else None
+    state.update_many(
+        {FIXTURES: lambda _: start, EPOCH: lambda epoch: {**_next_data(epoch), "scenario": None}}
+    )
 
 
 class Runtime:
@@ -147,7 +157,7 @@ class Runtime:
             return
         try:
             version = self.state.version
-            epoch = self.state.get(EPOCH) or _START_EPOCH  # as new as `version` or newer
+            epoch = _epoch(self.state.get(EPOCH))  # as new as `version` or newer
             if epoch["data"] != self._data:
                 self._load_data()
             self.scenario = epoch["scenario"]
@@ -178,14 +188,13 @@ class Runtime:
         cannot be served changes nothing); returns how many. The scenario stays as it is."""
         leads = validate_leads(records, source="request body")
         fixtures_store(leads, self.profile)  # fails here, not in every worker, if the leads cannot be stored
-        self.state.put(FIXTURES, leads)
-        self.state.update(EPOCH, lambda epoch: {**epoch, "data": epoch["data"] + 1})
+        self.state.update_many({FIXTURES: lambda _: leads, EPOCH: _next_data})  # together, or not at all
         self.sync(wait=True)
         return self.store.count
 
     def set_scenario(self, code: int | None) -> None:
         """Make every ``/leads`` answer the documented ``code`` error (``None``: off)."""
-        self.state.update(EPOCH, lambda epoch: {**epoch, "scenario": code})
+        self.state.update(EPOCH, lambda epoch: {**_epoch(epoch), "scenario": code})
         self.sync(wait=True)
 
     def reset(self, *, data: bool = True, quotas: bool = True) -> None:

@@ -96,15 +96,19 @@ def health() -> Response:
     rt = runtime()
     rt.sync()
     config = rt.config
-    return _ok(
-        {
-            "status": "ok",
-            "leads": rt.store.count,
-            "seed": config.seed,
-            "data": rt.data_source,
-            "scenario": rt.scenario,
-        }
-    )
+    report: dict[str, Any] = {
+        "status": "ok",
+        "leads": rt.store.count,
+        "seed": config.seed,
+        "data": rt.data_source,
+        "scenario": rt.scenario,
+    }
+    shared = rt.state.health()
+    if shared is not None:  # whether it can be reached now, and when it forgot what it held
+        report["shared_state"] = shared
+        if shared["status"] != "up":
+            report["status"] = "degraded"
+    return _ok(report)
 
 
 @admin.get("/quotas")

@@ -20,6 +20,7 @@ from rotor_leads.mock_server.engine.state._base import (
     StateError,
     StateUnavailable,
     next_midnight,
+    parse_shared_state_url,
     shown,
 )
 from rotor_leads.mock_server.engine.state._local import LocalState
@@ -61,5 +62,6 @@ __all__ = [
     "StateUnavailable",
     "next_midnight",
     "open_state",
+    "parse_shared_state_url",
     "shown",
 ]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, Final, NamedTuple
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from rotor_leads.mock_server.engine._keys import ApiKey
 
@@ -82,6 +82,44 @@ def shown(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+#: Seconds a Redis command may take before the request waiting on it gets a 503 (``?timeout=``).
+DEFAULT_TIMEOUT: Final = 5.0
+
+
+class SharedStateUrl(NamedTuple):
+    """A ``--shared-state`` URL read: what the Redis client is given, and the mock's own options."""
+
+    client_url: str  # the URL without the mock's options (redis-py reads the rest)
+    prefix: str  # every key of this mock starts with it (``?prefix=``; several mocks, one Redis)
+    timeout: float  # seconds per command (``?timeout=``)
+
+
+def parse_shared_state_url(url: str) -> SharedStateUrl:
+    """Read a ``redis://HOST:PORT/DB``, ``rediss://…`` or ``unix:///PATH?db=DB`` URL, with the
+    mock's own ``prefix`` and ``timeout`` options. Raises ``ValueError`` saying what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("give a Redis URL: redis://HOST:PORT/DB, rediss://… or unix:///PATH?db=DB")
+    database = parts.path.strip("/") if parts.scheme != "unix" else ""
+    if database and not database.isdigit():
+        raise ValueError(f"the database is a number (redis://HOST:PORT/0), not {database!r}")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    options = dict(query)
+    prefix = options.get("prefix", "rotor-mock")
+    if not prefix or not prefix.isprintable():
+        raise ValueError("?prefix= takes printable characters")
+    try:
+        timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 60:
+        raise ValueError("?timeout= takes seconds, more than 0 and at most 60")
+    rest = [(name, value) for name, value in query if name not in ("prefix", "timeout")]
+    # Not urlunsplit: it turns unix:///PATH into unix:/PATH, which no client reads.
+    client_url = url.split("?", 1)[0] + (f"?{urlencode(rest)}" if rest else "")
+    return SharedStateUrl(client_url, prefix, timeout)
+
+
 class SharedState(ABC):
     """What the workers of one mock share. Settings are JSON values by name; counts are per
     key and UTC day. Subclasses implement the storage; the quota rules are here, once."""
@@ -105,9 +143,19 @@ class SharedState(ABC):
         """Set ``name`` unless it is set (another worker was first); whether this call set it."""
 
     @abstractmethod
+    def update_many(self, changes: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
+        """Replace each named value with its ``change(value)``, all in one step (all or none, no
+        other worker's change in between: a data set and its epoch move together); returns
+        the new values."""
+
     def update(self, name: str, change: Callable[[Any], Any]) -> Any:
-        """Replace ``name``'s value with ``change(value)`` atomically (no other worker's change
-        in between); returns the new value."""
+        """Replace ``name``'s value with ``change(value)`` atomically; returns the new value."""
+        return self.update_many({name: change})[name]
+
+    def health(self) -> dict[str, Any] | None:
+        """What a state shared beyond this host says of itself for ``/__admin/health`` (whether
+        it can be reached, when it forgot what it held); ``None`` for one kept here."""
+        return None
 
     # -- counts -----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,6 +41,9 @@ except ImportError:
 #: The counters file's header: words before the keys' words.
 _RESETS, _SETTINGS_CHANGES, _HEADER_WORDS = 0, 1, 8
 _GROW_WORDS: Final = 512  # the counters file grows 512 keys at a time
+
+
+_UPSERT: Final = "INSERT INTO settings VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
 
 
 class LocalState(SharedState):
@@ -157,10 +160,7 @@ class LocalState(SharedState):
         return default if row is None else orjson.loads(row[0])
 
     def put(self, name: str, value: Any) -> None:
-        self._write(
-            "INSERT INTO settings VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            (name, orjson.dumps(value)),
-        )
+        self._write(_UPSERT, (name, orjson.dumps(value)))
         self._changed()
 
     def put_default(self, name: str, value: Any) -> bool:
@@ -169,29 +169,30 @@ class LocalState(SharedState):
             self._changed()
         return bool(cursor.rowcount)
 
-    def update(self, name: str, change: Callable[[Any], Any]) -> Any:
+    def update_many(self, changes: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
         conn = self._conn()
         try:
-            return self._update(conn, name, change)
+            return self._update(conn, changes)
         except sqlite3.OperationalError as exc:
             raise StateError(f"cannot write the mock's state in {self.root}: {_reason(exc)}") from None
 
-    def _update(self, conn: sqlite3.Connection, name: str, change: Callable[[Any], Any]) -> Any:
+    def _update(
+        self, conn: sqlite3.Connection, changes: Mapping[str, Callable[[Any], Any]]
+    ) -> dict[str, Any]:
+        values = {}
         try:
             conn.execute("BEGIN IMMEDIATE")  # the write lock first: no other change in between
-            row = conn.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
-            value = change(None if row is None else orjson.loads(row[0]))
-            conn.execute(
-                "INSERT INTO settings VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (name, orjson.dumps(value)),
-            )
+            for name, change in changes.items():
+                row = conn.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+                values[name] = change(None if row is None else orjson.loads(row[0]))
+                conn.execute(_UPSERT, (name, orjson.dumps(values[name])))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
         self._changed()
-        return value
+        return values
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -42,13 +42,15 @@ class MemoryState(SharedState):
             self._version += 1
             return True
 
-    def update(self, name: str, change: Callable[[Any], Any]) -> Any:
+    def update_many(self, changes: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
         with self._lock:
-            raw = self._settings.get(name)
-            value = change(None if raw is None else orjson.loads(raw))
-            self._settings[name] = orjson.dumps(value)
+            values = {}
+            for name, change in changes.items():
+                raw = self._settings.get(name)
+                values[name] = change(None if raw is None else orjson.loads(raw))
+            self._settings.update((name, orjson.dumps(value)) for name, value in values.items())
             self._version += 1
-            return value
+            return values
 
     def add(self, key: str, day: int, n: int = 1) -> int:
         stamp = (day, self._resets)
