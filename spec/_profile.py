@@ -16,6 +16,7 @@ recording could not observe is listed under ``"unobserved"`` with the reason, an
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -452,12 +453,18 @@ class Profile:
                     f"{source}: profile version {version} was written by a newer rotor-leads (this one"
                     f" reads version {VERSION}); upgrade rotor-leads or record the profile again"
                 )
+        beyond = _beyond_limits(document)
+        if beyond is not None:
+            where, why = beyond
+            raise ProfileError(f"{source}: {_choice_of(where)}: {why}")
         error = next(iter(sorted(_validator().iter_errors(document), key=lambda e: e.path)), None)
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+            if where.startswith("choices/") and where.endswith("/status"):
+                raise ProfileError(f"{source}: {_choice_of(where)}: {error.instance!r} is not {_STATUS_RULE}")
             raise ProfileError(
                 f"{source}: not a rotor-leads profile at {where}: {error.message}"
-                " (record one with: python -m pytest contract_tests --record-profile FILE)"
+                " (record one with: rotor-contract --record-profile FILE)"
             )
         choices = {cid: Choice(c["value"], c.get("seen_in", "")) for cid, c in document["choices"].items()}
         for cid, choice in choices.items():
@@ -518,6 +525,54 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+#: How deep a profile file may nest, from its top (a refusal's body is 4 levels down, an extra
+#: field's example 6): a server's error bodies nest two or three levels of their own, and the
+#: mock and the JSON tools recurse through them.
+MAX_DEPTH: Final = 24
+#: The largest integer a profile may hold: beyond 2^53 JSON readers (JavaScript's among them)
+#: lose digits, and beyond 2^63 the mock cannot write it at all.
+MAX_INTEGER: Final = 2**53
+
+
+def _beyond_limits(document: Any) -> tuple[str, str] | None:
+    """(where, why) of the first value nested deeper than :data:`MAX_DEPTH`, or an integer
+    beyond :data:`MAX_INTEGER`, or a number that is not one (NaN, Infinity)."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(document, ())]
+    while stack:
+        value, path = stack.pop()
+        where = "/".join(path) or "(top level)"
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and abs(value) > MAX_INTEGER:
+            return where, f"{value} is beyond ±2^53, the largest integer JSON readers keep exactly"
+        if isinstance(value, float) and not math.isfinite(value):
+            return where, f"{value} is not a number JSON can hold"
+        if isinstance(value, dict | list):
+            if len(path) >= MAX_DEPTH:
+                return (
+                    where,
+                    f"nested more than {MAX_DEPTH} levels deep in the file (the most the mock serves)",
+                )
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((item, (*path, str(key))) for key, item in items)
+    return None
+
+
+def _choice_of(where: str) -> str:
+    """``choices/error.unknown_key/value/body/x`` as ``choice error.unknown_key, at value/body/x``."""
+    parts = where.split("/")
+    if len(parts) >= 2 and parts[0] == "choices":
+        rest = "/".join(parts[2:])
+        return f"choice {parts[1]}" + (f", at {rest}" if rest else "")
+    return f"at {where}"
+
+
+#: What the schema's refusal statuses mean, said where the schema's own message would not.
+_STATUS_RULE: Final = (
+    "a status whose answer carries a body the mock can send: 200 to 299 but 204 and 205, or 400 to 599"
+)
+
+
 def _check_choice(choice_id: str, value: Any) -> str | None:
     """What is wrong with a choice's value beyond what the schema says, if anything."""
     if choice_id.startswith("filter."):
@@ -529,10 +584,48 @@ def _check_choice(choice_id: str, value: Any) -> str | None:
     return None
 
 
-#: Headers a profile may not make the mock send: the transport's and the mock's own.
+#: Headers a profile may not make the mock send: the transport's, the mock's own, and those that
+#: set state in a browser (a profile is input: a recorded one must not make the mock a tool).
 _NOT_OTHER: Final = frozenset(
-    {"content-length", "content-type", "content-encoding", "transfer-encoding", "connection", "keep-alive"}
+    {
+        # the transport's
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "te",
+        "trailer",
+        # the mock's own
+        "content-type",
+        "content-encoding",
+        "date",
+        "server",
+        "vary",
+        "retry-after",
+        # state in a browser
+        "set-cookie",
+        "set-cookie2",
+        "location",
+        "refresh",
+        "clear-site-data",
+        "strict-transport-security",
+        "content-security-policy",
+        "content-security-policy-report-only",
+        "www-authenticate",
+        "proxy-authenticate",
+        "alt-svc",
+        "link",
+        "service-worker-allowed",
+        "origin-agent-cluster",
+        "accept-ch",
+        "permissions-policy",
+        "cross-origin-opener-policy",
+        "cross-origin-embedder-policy",
+        "cross-origin-resource-policy",
+    }
 )
+_NOT_OTHER_PREFIXES: Final = ("access-control-", "proxy-", "x-ratelimit-", "x-rate-limit-", "ratelimit")
 _TOKEN: Final = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
 _HEADER_VALUE: Final = re.compile(r"[\x20-\x7e]*")
 
@@ -546,8 +639,11 @@ def _check_headers(value: Mapping[str, Any]) -> str | None:
         if not _TOKEN.fullmatch(name):
             return f"{name!r} is not a header name in lower case"
     for name, text in dict(value.get("other") or {}).items():
-        if name in _NOT_OTHER or name.startswith("access-control-"):
-            return f"other header {name!r}: the mock sets it itself; leave it out"
+        if name in _NOT_OTHER or name.startswith(_NOT_OTHER_PREFIXES):
+            return (
+                f"other header {name!r}: the mock does not send it for a profile (it is the transport's,"
+                " the mock's own, or sets state in a browser); leave it out"
+            )
         if text is not None and not _HEADER_VALUE.fullmatch(text):
             return f"other header {name!r}: its value must be printable ASCII on one line"
     return None

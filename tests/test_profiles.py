@@ -352,6 +352,67 @@ BAD_PROFILES = {
 }
 
 
+def _nested(depth: int) -> Any:
+    value: Any = "deep"
+    for _ in range(depth):
+        value = {"x": value}
+    return value
+
+
+def _profile_with(choice_id: str, value: Any) -> str:
+    return json.dumps(
+        {
+            "format": "rotor-leads-profile",
+            "version": 1,
+            "choices": {choice_id: {"value": value, "seen_in": "GET"}},
+        }
+    )
+
+
+def _refusal(status: int) -> dict[str, Any]:
+    return {"action": "refuse", "status": status, "body": {"status": "error", "message": "no"}}
+
+
+#: Files the schema once accepted and the mock could not serve faithfully or safely.
+HOSTILE_PROFILES = {
+    "default_page_zero": (
+        _profile_with("page.default_page", 0),
+        "not a rotor-leads profile at choices/page.default_page/value: 0 is less than the minimum of 1",
+    ),
+    "default_limit_huge": (
+        _profile_with("page.default_limit", 10**30),
+        "choice page.default_limit, at value: 1000000000000000000000000000000 is beyond ±2^53",
+    ),
+    "unknown_key_body_deep": (
+        _profile_with("error.unknown_key", {"status": 401, "body": _nested(300)}),
+        "choice error.unknown_key, at value/body/x/",
+    ),
+    "extra_field_example_deep": (
+        _profile_with("extra_fields", {"lead": {"team": {"type": "object", "example": _nested(300)}}}),
+        "choice extra_fields, at value/lead/team/example/x/",
+    ),
+    "extra_field_example_huge": (
+        _profile_with("extra_fields", {"lead": {"score": {"type": "integer", "example": 10**30}}}),
+        "choice extra_fields, at value/lead/score/example: 1000000000000000000000000000000 is beyond ±2^53",
+    ),
+    **{
+        f"refusal_status_{status}": (
+            _profile_with("bad_value.limit.zero", _refusal(status)),
+            f"choice bad_value.limit.zero, at value/status: {status} is not a status whose answer carries",
+        )
+        for status in (101, 204, 304)
+    },
+    "other_header_sets_a_cookie": (
+        _profile_with(
+            "headers",
+            {"content_type": "application/json", "rate_limit": [], "other": {"set-cookie": "session=stolen"}},
+        ),
+        "choice headers: other header 'set-cookie': the mock does not send it for a profile",
+    ),
+}
+BAD_PROFILES.update(HOSTILE_PROFILES)
+
+
 @pytest.mark.parametrize("name", list(BAD_PROFILES))
 def test_bad_profile__the_mock_refuses_to_start_in_one_line(tmp_path: Path, name: str) -> None:
     text, message = BAD_PROFILES[name]
@@ -360,19 +421,26 @@ def test_bad_profile__the_mock_refuses_to_start_in_one_line(tmp_path: Path, name
     run = subprocess.run(command("--profile", str(bad)), capture_output=True, text=True, timeout=60)
     assert run.returncode == 2, run.stdout + run.stderr
     assert message in run.stderr and str(bad) in run.stderr
+    if "deep" in name:
+        assert "nested more than 24 levels deep in the file" in run.stderr
     # click's usage error: the usage line, where to get help, and one line that says it all.
     assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) <= 4, run.stderr
 
 
-@pytest.mark.parametrize("option", ["--profile", "--compare-profile"])
+@pytest.mark.parametrize(
+    ("option", "name"),
+    [("--compare-profile", "newer"), *(("--profile", name) for name in BAD_PROFILES)],
+)
 def test_bad_profile__the_suite_stops_before_any_request(
-    pytester: pytest.Pytester, tmp_path: Path, option: str
+    pytester: pytest.Pytester, tmp_path: Path, option: str, name: str
 ) -> None:
+    text, message = BAD_PROFILES[name]
     bad = tmp_path / "profile.json"
-    bad.write_text(BAD_PROFILES["newer"][0])
+    bad.write_text(text)
     result = run_suite(pytester, FakeApi(DATA), f"{option}={bad}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "newer rotor-leads" in result.stderr.str()
+    assert result.stderr.lines[0] == f"ERROR: {option}: " + result.stderr.lines[0].split(": ", 2)[2]
+    assert message in result.stderr.str() and "Traceback" not in result.stderr.str()
     assert result.requests == 0  # type: ignore[attr-defined]
 
 

@@ -136,7 +136,7 @@ def test_load_profile__names_the_file_and_the_problem(tmp_path: Path, text: str,
         ({"content_type": "text/html", "rate_limit": []}, "JSON media type"),
         ({"content_type": "application/json", "rate_limit": ["X-Limit"]}, "does not match"),
         ({"content_type": "", "rate_limit": [], "other": {"X Bad": None}}, "not a header name"),
-        ({"content_type": "", "rate_limit": [], "other": {"content-length": "5"}}, "sets it itself"),
+        ({"content_type": "", "rate_limit": [], "other": {"content-length": "5"}}, "does not send it"),
         ({"content_type": "", "rate_limit": [], "other": {"x-a": "1\r\nSet-Cookie: a=b"}}, "one line"),
     ],
 )
