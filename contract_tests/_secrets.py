@@ -4,25 +4,27 @@ A key is held as a :class:`Secret` (its ``repr`` and ``str`` are masked; the val
 only through :meth:`Secret.get_secret_value`). That protects the places that hold a key; the
 :class:`Redactor` protects every other place a key could reach: a server that echoes it back in
 a body or a header, a traceback's locals, a captured log, a report. It replaces each key by
-value, wherever it appears and however it is written (as is, percent-encoded, JSON-escaped).
+value, in any rendering a server may echo it in: as is, in another letter case, percent-encoded
+(either hex case), JSON-escaped (``\\/``, ``\u002f``), or any mix of these, character by
+character.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, Final
-from urllib.parse import quote
 
 #: Keys shorter than this are not redacted from text (a one-letter "key" would rewrite every
 #: word that contains the letter); no real key is that short.
 MIN_REDACTED_LENGTH: Final = 3
+_SHOWN: Final = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def mask(value: str) -> str:
     """Enough of a key to recognise it, never all of it: ``abc…yz`` (``…`` if it is short)."""
-    return value[:3] + "…" + value[-2:] if len(value) >= 12 else "…"
+    return _SHOWN.sub("*", value[:3]) + "…" + _SHOWN.sub("*", value[-2:]) if len(value) >= 12 else "…"
 
 
 class Secret:
@@ -52,36 +54,60 @@ class Secret:
         return hash(self._value)
 
 
+def _renderings(char: str) -> str:
+    """A pattern for one character of a key as a server may render it: as is (any letter case,
+    by the pattern's flag), percent-encoded, JSON-escaped."""
+    forms = [re.escape(char)]
+    forms.append("".join(f"%{byte:02x}" for byte in char.encode("utf-8")))
+    # A JSON escape's backslash may come escaped again, any number of times: a JSON text inside
+    # a JSON text, or the repr of one (as in -l's locals).
+    if ord(char) < 0x10000:
+        forms.append(rf"\\+u{ord(char):04x}")
+    if char == "/":
+        forms.append(r"\\+/")
+    return "(?:" + "|".join(forms) + ")"
+
+
+def key_pattern(value: str) -> str:
+    """A pattern (to compile with ``re.IGNORECASE``) for ``value`` in any rendering."""
+    return "".join(_renderings(char) for char in value)
+
+
 class Redactor:
     """Replaces every given key in text, bytes and JSON values by its masked form."""
 
     def __init__(self, secrets: Iterable[Secret] = ()) -> None:
-        pairs: dict[str, str] = {}
-        for secret in secrets:
-            value = secret.get_secret_value()
-            if len(value) < MIN_REDACTED_LENGTH:
-                continue
-            shown = f"[key {mask(value)} redacted]"
-            for form in (value, quote(value, safe=""), json.dumps(value)[1:-1]):
-                pairs[form] = shown
+        values = {s.get_secret_value() for s in secrets if len(s.get_secret_value()) >= MIN_REDACTED_LENGTH}
         # Longest first, so that a key containing another key is replaced whole.
-        self._pairs = sorted(pairs.items(), key=lambda p: -len(p[0]))
-        self._byte_pairs = [(k.encode(), v.encode()) for k, v in self._pairs]
+        ordered = sorted(values, key=len, reverse=True)
+        self._masks = [f"[key {mask(value)} redacted]" for value in ordered]
+        source = "|".join(f"({key_pattern(value)})" for value in ordered)
+        self._text = re.compile(source, re.IGNORECASE) if ordered else None
+        self._bytes = re.compile(source.encode("utf-8"), re.IGNORECASE) if ordered else None
+        # Text that holds no key as is (in any case) and no escape cannot hold one escaped
+        # either: it skips the pattern, a character-by-character scan of a megabyte page.
+        self._plain = [value.lower() for value in ordered]
+        self._plain_bytes = [value.lower().encode("utf-8") for value in ordered]
 
     def __bool__(self) -> bool:
-        return bool(self._pairs)
+        return self._text is not None
+
+    def _mask_of(self, match: re.Match[Any]) -> str:
+        return self._masks[(match.lastindex or 1) - 1]
 
     def text(self, text: str) -> str:
-        for value, shown in self._pairs:
-            if value in text:
-                text = text.replace(value, shown)
-        return text
+        if self._text is None:
+            return text
+        if not ("%" in text or "\\" in text or any(p in text.lower() for p in self._plain)):
+            return text
+        return self._text.sub(self._mask_of, text)
 
     def bytes(self, data: bytes) -> bytes:
-        for value, shown in self._byte_pairs:
-            if value in data:
-                data = data.replace(value, shown)
-        return data
+        if self._bytes is None:
+            return data
+        if not (b"%" in data or b"\\" in data or any(p in data.lower() for p in self._plain_bytes)):
+            return data
+        return self._bytes.sub(lambda match: self._mask_of(match).encode("utf-8"), data)
 
     def value(self, value: Any) -> Any:
         """A JSON-like value with every string redacted (dictionary keys too)."""

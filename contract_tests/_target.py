@@ -242,7 +242,8 @@ def _exchange(
 ) -> Exchange:
     raw = redactor.bytes(response.content)
     try:
-        body = orjson.loads(raw)
+        # Redacted again once decoded: an escape the bytes spelled otherwise ("\\\\/") shows here.
+        body = redactor.value(orjson.loads(raw)) if redactor else orjson.loads(raw)
     except orjson.JSONDecodeError:
         body = None
     return Exchange(

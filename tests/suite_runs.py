@@ -37,7 +37,12 @@ KEY_ARGS = (
 
 
 def run_suite(
-    pytester: pytest.Pytester, api: FakeApi, *args: str, suite: str = SUITE, planned_only: bool = False
+    pytester: pytest.Pytester,
+    api: FakeApi,
+    *args: str,
+    suite: str = SUITE,
+    planned_only: bool = False,
+    keys: tuple[str, ...] = KEY_ARGS,
 ) -> pytest.RunResult:
     # The suite's failures carry their own messages: without assertion rewriting (re-done on
     # every in-process run) a run takes half the time. The key tests run with it.
@@ -52,7 +57,7 @@ def run_suite(
             patch.setenv("HYPOTHESIS_PROFILE", PLANNED_ONLY)
         route = router.route(host="rotor.test").mock(side_effect=api)
         result = pytester.runpytest_inprocess(
-            suite, "-p", "no:cacheprovider", *plain, "--base-url", BASE_URL, *KEY_ARGS, *args
+            suite, "-p", "no:cacheprovider", *plain, "--base-url", BASE_URL, *keys, *args
         )
     result.requests = route.call_count  # type: ignore[attr-defined]
     return result

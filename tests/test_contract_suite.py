@@ -9,13 +9,14 @@ import shutil
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 import respx
 
 from rotor_leads import spec
-from tests.fake_api import BASE_URL, MUTANTS, VARIANTS, FakeApi, leads
+from tests.fake_api import BASE_URL, KEYS, MUTANTS, VARIANTS, FakeApi, leads
 from tests.servers import dripping, free_port, serve, silent
 from tests.subtle_servers import SUBTLE, SUBTLE_2, data_for
 from tests.suite_runs import KEY_ARGS, SUITE, run_suite
@@ -103,6 +104,95 @@ class _EchoesKeys(FakeApi):
 
     def window(self, q: spec.LeadQuery, total: int) -> tuple[int, int]:  # page 1 shows page 2
         return FakeApi.window(self, q.with_(page=q.page + 1), total)
+
+
+#: Keys holding / + = _ -, as real keys may (base64 and URL-safe alphabets).
+SPECIAL_KEYS = {
+    "sk_live/Main+key=0123-abc_XYZ": "ok",
+    "sk_test/No+scope=4567-def_UVW": "no-scope",
+    "sk_spent/Quota+gone=8901-ghi_RST": "exhausted",
+}
+
+
+def renderings(key: str) -> list[str]:
+    """Every way a server may echo ``key``: as is, in other letter cases, percent-encoded (both
+    hex cases), JSON-escaped (``\\/``, ``\\uXXXX`` in both hex cases), and a mix of them."""
+    return [
+        key,
+        key.upper(),
+        key.lower(),
+        quote(key, safe=""),
+        quote(key, safe="").lower(),
+        key.replace("/", "\\/"),
+        "".join(f"\\u{ord(c):04x}" for c in key),
+        "".join(f"\\u{ord(c):04X}" for c in key),
+        quote(key, safe="_-").replace("%2F", "\\/").swapcase(),
+    ]
+
+
+class _EchoesKeysEveryWay(FakeApi):
+    """Echoes the key it was given in every rendering: in error messages, in each lead (a note
+    and a field of its own), and in headers."""
+
+    def authenticate(self, key: str | None) -> httpx.Response | None:
+        kind = SPECIAL_KEYS.get(key or "")
+        return super().authenticate(next((k for k, v in KEYS.items() if v == kind), key))
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        forms = renderings(request.headers.get("x-api-key", "") or "none-given")
+        response = super().__call__(request)
+        body = json.loads(response.content)
+        if isinstance(body, dict) and "message" in body:
+            body["message"] += " (you sent " + " or ".join(forms) + ")"
+        for n, lead in enumerate(body.get("data", []) if isinstance(body, dict) else []):
+            lead["notes"] = f"seen by {forms[n % len(forms)]}"
+            lead["seen_by"] = forms[(n + 1) % len(forms)]
+        # Bodies as a PHP server writes them: / escaped, the key's \\u escapes left as they are.
+        text = json.dumps(body).replace("/", "\\/").replace("\\\\u", "\\u")
+        answer = httpx.Response(response.status_code, content=text.encode(), headers=response.headers)
+        for n, form in enumerate(forms):
+            answer.headers[f"X-Echo-{n}"] = form
+        return answer
+
+    def window(self, q: spec.LeadQuery, total: int) -> tuple[int, int]:  # page 1 shows page 2
+        return FakeApi.window(self, q.with_(page=q.page + 1), total)
+
+
+def test_suite__never_shows_a_key_in_any_spelling(
+    pytester: pytest.Pytester, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    files = {
+        name: tmp_path / name
+        for name in ("report.xml", "report.json", "run.log", "profile.json", "fixtures.json")
+    }
+    keys = [arg for key in SPECIAL_KEYS for arg in (_KEY_OPTION[SPECIAL_KEYS[key]], key)]
+    result = run_suite(
+        pytester,
+        _EchoesKeysEveryWay(DATA),
+        "-l",
+        "--tb=long",
+        "-vv",
+        f"--junitxml={files['report.xml']}",
+        f"--report={files['report.json']}",
+        f"--log-file={files['run.log']}",
+        "--log-file-level=DEBUG",
+        f"--record-profile={files['profile.json']}",
+        f"--record-fixtures={files['fixtures.json']}",
+        keys=tuple(keys),
+    )
+    captured = capfd.readouterr()
+    outputs = [result.stdout.str(), result.stderr.str(), captured.out, captured.err]
+    text = "\n".join(outputs + [path.read_text() for path in files.values() if path.exists()]).lower()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-2000:]
+    assert files["fixtures.json"].exists() and files["profile.json"].exists()
+    assert "redacted]" in text  # the echoes were there to be removed
+    for key in SPECIAL_KEYS:
+        pieces = {key[i : i + 12].lower() for i in range(len(key) - 11)}
+        assert [p for p in pieces if p in text] == [], key
+        assert [form for form in renderings(key) if form.lower() in text] == [], key
+
+
+_KEY_OPTION = {"ok": "--api-key", "no-scope": "--no-scope-key", "exhausted": "--exhausted-key"}
 
 
 LOGS_THE_KEY = f"""
