@@ -26,10 +26,13 @@ from rotor_leads.contract_tests._secrets import RedactingRecords, Redactor
 from rotor_leads.contract_tests._snapshot import Snapshot, take_snapshot
 from rotor_leads.contract_tests._target import (
     DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_MB,
     LIVE_BUDGET,
+    RUN_ALLOWANCE,
     Exchange,
     RunStopped,
     Target,
+    check_base_url,
     in_process_target,
     preflight,
     url_target,
@@ -111,6 +114,17 @@ OPTIONS: Final[tuple[tuple[str, dict[str, Any]], ...]] = (
             "metavar": "SECONDS",
             "help": "Total time each request may take: connect, headers and body"
             f" (default {DEFAULT_DEADLINE:g}).",
+        },
+    ),
+    (
+        "--max-response-mb",
+        {
+            "type": int,
+            "default": DEFAULT_MAX_RESPONSE_MB,
+            "metavar": "MB",
+            "help": "The most of one answer the suite reads, decompressed (default"
+            f" {DEFAULT_MAX_RESPONSE_MB}; a run reads at most {RUN_ALLOWANCE} times that in all):"
+            " beyond it the run ends without a verdict.",
         },
     ),
     (
@@ -215,6 +229,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--request-timeout must be more than 0 and at most 600 seconds, got {deadline:g}"
         )
+    max_response_mb = _option(config, "max_response_mb")
+    if not 1 <= max_response_mb <= 4096:
+        raise pytest.UsageError(f"--max-response-mb must be 1 to 4096 megabytes, got {max_response_mb}")
+    if base_url:
+        try:
+            check_base_url(base_url)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--base-url {exc}") from None
     if _option(config, "strict_contract") and _option(config, "lenient"):
         raise pytest.UsageError("give --strict-contract or --lenient, not both")
     for option in ("report", "record_profile", "record_fixtures"):
@@ -250,6 +272,7 @@ def pytest_configure(config: pytest.Config) -> None:
             exhausted_key=_option(config, "exhausted_key"),
             budget=budget or LIVE_BUDGET,
             deadline=deadline,
+            max_response_mb=max_response_mb,
         )
         config.stash[_TARGET] = target
         records = RedactingRecords(target.redactor)

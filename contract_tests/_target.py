@@ -24,6 +24,14 @@ _log = logging.getLogger("contract_tests")
 LIVE_BUDGET: Final = 150
 #: Seconds each request may take in all: connect, headers and body (``--request-timeout``).
 DEFAULT_DEADLINE: Final = 20.0
+#: Megabytes of one answer the suite reads, decompressed (``--max-response-mb``): the whole
+#: listing at limit=1000 is about one. Beyond it the answer is not read further.
+DEFAULT_MAX_RESPONSE_MB: Final = 64
+#: What a run reads in all, in answers' allowances: a hostile target cannot grow it further.
+RUN_ALLOWANCE: Final = 4
+#: JSON values an answer may hold to be parsed (1000 leads hold about 30,000): a small body of
+#: ``[{},{},…]`` takes thirty times its size once parsed.
+MAX_JSON_VALUES: Final = 1_000_000
 #: The header the reference page shows, sent with every request as it shows it.
 API_VERSION_HEADER: Final = ("rotor-api-version", "1.1.0")
 UNKNOWN_KEY: Final = "rotor-contract-suite-unknown-key"
@@ -77,6 +85,19 @@ def _whole(value: Any) -> TypeGuard[int | float]:
     return (type(value) is int) or (type(value) is float and value.is_integer())
 
 
+class AnswerTooLarge(Exception):
+    """An answer larger than the suite reads (what it is, in words)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What came back: status, headers and the body, read in full within the limits."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+
 class _Sender:
     """Sends one request within a total deadline (connect + headers + body).
 
@@ -86,23 +107,35 @@ class _Sender:
     the thread, and the caller moves on even if it does not wake.
     """
 
-    def __init__(self, client: httpx.Client, deadline: float | None) -> None:
+    def __init__(self, client: httpx.Client, deadline: float | None, max_bytes: int) -> None:
         self.client = client
         self.deadline = deadline
+        self.max_bytes = max_bytes
         self._stream: Any = None  # the network stream of the connection in use
 
     def _trace(self, event: str, info: Mapping[str, Any]) -> None:
         if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
             self._stream = info.get("return_value") or self._stream
 
-    def _fetch(self, url: str, headers: Mapping[str, str]) -> httpx.Response:
+    def _fetch(self, url: str, headers: Mapping[str, str]) -> Answer:
         extensions = {"trace": self._trace} if self.deadline is not None else {}
+        too_large = AnswerTooLarge(f"the answer is larger than {self.max_bytes / 2**20:g} MB")
         with self.client.stream("GET", url, headers=headers, extensions=extensions) as response:
-            response.read()
-        return response
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > self.max_bytes:
+                raise too_large  # not a byte of it read
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():  # decompressed: a gzip bomb is counted as it opens
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise too_large
+                chunks.append(chunk)
+        return Answer(response.status_code, response.headers, b"".join(chunks))
 
-    def send(self, url: str, headers: Mapping[str, str]) -> httpx.Response:
-        """The response; raises :class:`TimeoutError` past the deadline, ``httpx.HTTPError``."""
+    def send(self, url: str, headers: Mapping[str, str]) -> Answer:
+        """The answer; raises :class:`TimeoutError` past the deadline, :class:`AnswerTooLarge`,
+        ``httpx.HTTPError``."""
         if self.deadline is None:
             return self._fetch(url, headers)
         outcome: dict[str, Any] = {}
@@ -125,8 +158,8 @@ class _Sender:
             raise TimeoutError(f"no complete answer within {self.deadline:g} s") from None
         if "error" in outcome:
             raise outcome["error"]
-        response: httpx.Response = outcome["response"]
-        return response
+        answer: Answer = outcome["response"]
+        return answer
 
     def _abort(self) -> None:
         sock = self._stream.get_extra_info("socket") if self._stream is not None else None
@@ -156,9 +189,11 @@ class Target:
     spent_keys: dict[str, str] = field(default_factory=dict)
     redactor: Redactor = field(default_factory=Redactor, repr=False)
     base_url: str | None = None  # None: the in-process mock
+    max_response_mb: int = DEFAULT_MAX_RESPONSE_MB
+    received: int = 0  # bytes of answers read so far
 
     def __post_init__(self) -> None:
-        self._sender = _Sender(self.client, self.deadline)
+        self._sender = _Sender(self.client, self.deadline, self.max_response_mb << 20)
 
     @property
     def secrets(self) -> list[Secret]:
@@ -212,13 +247,20 @@ class Target:
         self.used += 1
         try:
             response = self._sender.send(url, self._headers(key))
+            self.received += len(response.content)
+            allowance = RUN_ALLOWANCE * self.max_response_mb
+            if self.received > allowance << 20:
+                raise AnswerTooLarge(f"the answers so far hold more than {allowance} MB in all")
+            exchange = _exchange(query, url, response, key, self.redactor)
         except TimeoutError as exc:
             reason = f"GET {url}: {exc} (--request-timeout); the server is too slow to judge"
             raise self.stop(reason, exc) from None
+        except AnswerTooLarge as exc:
+            reason = f"GET {url}: {exc}, more than the suite reads (--max-response-mb); no verdict"
+            raise self.stop(reason, exc) from None
         except httpx.HTTPError as exc:
-            message = self.redactor.text(str(exc))
+            message = _hint(self.redactor.text(str(exc)))
             raise self.stop(f"GET {url} failed: {type(exc).__name__}: {message}", exc) from None
-        exchange = _exchange(query, url, response, key, self.redactor)
         self.exchanges.append(exchange)
         _log.debug("%s %s", exchange.describe(), exchange.text[:200])
         if response.status_code == 429 and key == "main":
@@ -237,9 +279,19 @@ class Target:
         return exchange
 
 
-def _exchange(
-    query: spec.LeadQuery, url: str, response: httpx.Response, key: str, redactor: Redactor
-) -> Exchange:
+def _hint(message: str) -> str:
+    """An error's message, with what to do where it is a common mistake."""
+    if "WRONG_VERSION_NUMBER" in message or "wrong version number" in message.lower():
+        return f"{message} — the server speaks plain HTTP there: give --base-url as http://, not https://"
+    return message
+
+
+def _exchange(query: spec.LeadQuery, url: str, response: Answer, key: str, redactor: Redactor) -> Exchange:
+    if (
+        response.content.count(b",") + response.content.count(b"{") + response.content.count(b"[")
+        > MAX_JSON_VALUES
+    ):
+        raise AnswerTooLarge(f"the answer holds more than {MAX_JSON_VALUES:,} JSON values")
     raw = redactor.bytes(response.content)
     try:
         # Redacted again once decoded: an escape the bytes spelled otherwise ("\\\\/") shows here.
@@ -294,8 +346,13 @@ def url_target(
     exhausted_key: str | None,
     budget: int | None,
     deadline: float = DEFAULT_DEADLINE,
+    max_response_mb: int = DEFAULT_MAX_RESPONSE_MB,
 ) -> Target:
-    """A server at ``base_url`` (``…/open-api`` or the mock's root). Sends nothing yet."""
+    """A server at ``base_url`` (``…/open-api`` or the mock's root). Sends nothing yet.
+
+    Raises ``ValueError`` saying what is wrong with a ``base_url`` that is not an http(s) URL.
+    """
+    check_base_url(base_url)
     secrets = [Secret(k) for k in (api_key, no_scope_key, exhausted_key) if k]
     client = httpx.Client(
         base_url=base_url.rstrip("/"),
@@ -315,7 +372,19 @@ def url_target(
         deadline=deadline,
         redactor=Redactor(secrets),
         base_url=base_url,
+        max_response_mb=max_response_mb,
     )
+
+
+def check_base_url(base_url: str) -> None:
+    """Raises ``ValueError`` saying what is wrong with ``base_url`` for the suite, if anything."""
+    example = "give it as http(s)://HOST[:PORT]/PATH, e.g. https://api.getrotor.com/open-api"
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{base_url!r} is not a URL ({exc}): {example}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"{base_url!r} is not an http(s) URL: {example}")
 
 
 def preflight(target: Target) -> tuple[Exchange | None, str | None]:
@@ -324,18 +393,13 @@ def preflight(target: Target) -> tuple[Exchange | None, str | None]:
     Returns the exchange, and a line saying what the user must fix if the answer shows that no
     verdict is possible (a rejected key, a wrong URL, nothing listening, not the API).
     """
-    url = httpx.URL(target.base_url or "http://mock.invalid")
-    if url.scheme not in ("http", "https") or not url.host:
-        return None, (
-            f"--base-url {target.base_url!r} is not an http(s) URL: give it with its scheme, e.g."
-            " https://api.getrotor.com/open-api"
-        )
+    url = httpx.URL(target.base_url or "http://mock.invalid")  # checked by url_target
     try:
         exchange = target.get()
     except RunStopped as stopped:
         if isinstance(stopped.cause, httpx.ConnectError | httpx.ConnectTimeout):
             port = url.port or {"http": 80, "https": 443}[url.scheme]
-            detail = target.redactor.text(str(stopped.cause)) or type(stopped.cause).__name__
+            detail = _hint(target.redactor.text(str(stopped.cause)) or type(stopped.cause).__name__)
             return None, (
                 f"cannot connect to {url.host}:{port} ({detail}): is the server running there, and"
                 " is --base-url right?"

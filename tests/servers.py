@@ -72,6 +72,37 @@ def dripping(*, every: float, headers_first: bool = True) -> Iterator[str]:
 
 
 @contextmanager
+def flooding(unit: bytes, total: int) -> Iterator[str]:
+    """A server that answers every request 200 with a JSON body of ``unit`` repeated up to
+    ``total`` bytes (``[unit,unit,…]``), made as it is sent (chunked, never held whole)."""
+
+    class Handle(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            block = b"[" + (unit + b",") * (65536 // (len(unit) + 1))
+            sent = 0
+            try:
+                while sent < total:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
+                    sent += len(block)
+                    block = block.removeprefix(b"[")
+                self.wfile.write(b"1\r\n0\r\n1\r\n]\r\n0\r\n\r\n")
+            except OSError:
+                return
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with _running(ThreadingHTTPServer(("127.0.0.1", 0), Handle)) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
 def silent() -> Iterator[str]:
     """A server that accepts connections and never says anything."""
     listener = socket.socket()

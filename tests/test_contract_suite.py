@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import respx
 
 from rotor_leads import spec
 from tests.fake_api import BASE_URL, KEYS, MUTANTS, VARIANTS, FakeApi, leads
-from tests.servers import dripping, free_port, serve, silent
+from tests.servers import dripping, flooding, free_port, serve, silent
 from tests.subtle_servers import SUBTLE, SUBTLE_2, data_for
 from tests.suite_runs import KEY_ARGS, SUITE, run_suite
 
@@ -254,6 +255,27 @@ def test_suite__never_shows_a_key(
         assert secret not in text
 
 
+BREAKS_ONE_TEST = """
+import pytest
+
+@pytest.fixture(autouse=True)
+def break_one(request):
+    if request.node.name == "test_first_answer__keeps_the_contract":
+        raise MemoryError("as a run under a memory limit may")
+"""
+
+
+def test_suite__a_crash_is_no_verdict_never_a_broken_rule(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    suite = pytester.path / "suite"
+    shutil.copytree(SUITE, suite, ignore=shutil.ignore_patterns("__pycache__", "conftest.py"))
+    (suite / "conftest.py").write_text(Path(SUITE, "conftest.py").read_text() + "\n" + BREAKS_ONE_TEST)
+    report = tmp_path / "report.json"
+    result = run_suite(pytester, FakeApi(DATA), f"--report={report}", suite=str(suite), planned_only=True)
+    assert result.ret == INCONCLUSIVE, result.stdout.str()[-2000:]
+    assert json.loads(report.read_text())["verdict"] == "error"
+    result.stdout.fnmatch_lines(["ERROR: a test of the suite failed without naming a rule*: no verdict"])
+
+
 def test_suite__body_shows_one_full_example_per_rule(pytester: pytest.Pytester, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     result = run_suite(pytester, MUTANTS["page_zero_based"].api(DATA), f"--report={report}")
@@ -359,11 +381,65 @@ def test_preflight__refused_connection(pytester: pytest.Pytester) -> None:
     _inconclusive(result, "cannot connect to 127.0.0.1")
 
 
-@pytest.mark.parametrize("url", ["127.0.0.1:8080", "api.getrotor.com/open-api", "ftp://127.0.0.1/x"])
-def test_preflight__not_an_http_url(pytester: pytest.Pytester, url: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("127.0.0.1:8080", "is not an http(s) URL"),
+        ("api.getrotor.com/open-api", "is not an http(s) URL"),
+        ("ftp://127.0.0.1/x", "is not an http(s) URL"),
+        ("http://127.0.0.1:8099x", "is not a URL (Invalid port"),
+        ("http://[::1", "is not a URL ("),
+    ],
+)
+def test_usage__a_malformed_base_url_sends_nothing(pytester: pytest.Pytester, url: str, says: str) -> None:
     result = run_against(pytester, url)
-    _inconclusive(result, "is not an http(s) URL")
-    result.stdout.fnmatch_lines(["*requests used: 0*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    (line,) = [line for line in result.stderr.lines if line.strip()]
+    assert line.startswith(f"ERROR: --base-url {url!r} {says}"), line
+    assert "give it as http(s)://HOST[:PORT]/PATH" in line
+
+
+def test_preflight__https_against_a_plain_http_port_says_to_use_http(pytester: pytest.Pytester) -> None:
+    with serve(FakeApi(DATA)) as url:
+        result = run_against(pytester, url.replace("http://", "https://") + "/open-api")
+    _inconclusive(result, "give --base-url as http://, not https://")
+
+
+#: Answers no contract suite should take whole: beyond its byte limit, or small but of a shape
+#: that takes thirty times its size once parsed.
+FLOODS = {
+    "one_and_a_half_gigabytes": (b'{"id": "' + b"x" * 200 + b'"}', 1536 << 20, "is larger than 64 MB"),
+    "many_small_objects": (b"{}", 20 << 20, "holds more than 1,000,000 JSON values"),
+}
+
+
+@pytest.mark.parametrize("flood", list(FLOODS))
+def test_deadline__an_answer_too_large_ends_the_run_within_bounded_memory(
+    pytester: pytest.Pytester, flood: str
+) -> None:
+    unit, total, says = FLOODS[flood]
+    probe = (
+        "import resource, sys, pytest; code = pytest.main(sys.argv[1:]);"
+        " print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+    )
+    with flooding(unit, total) as url:
+        result = pytester.run(
+            sys.executable,
+            "-c",
+            probe,
+            SUITE,
+            "-p",
+            "no:cacheprovider",
+            "--base-url",
+            url,
+            *KEY_ARGS[:2],
+            timeout=120,
+        )
+    output = result.stdout.str()
+    assert result.ret == INCONCLUSIVE, output[-3000:]
+    result.stdout.fnmatch_lines([f"INCONCLUSIVE: GET /leads: the answer {says}, more than the suite reads*"])
+    peak_mb = int(output.split("MAXRSS ")[1].split()[0]) / 1024
+    assert peak_mb < 400, f"peak RSS {peak_mb:.0f} MB"
 
 
 def test_preflight__not_json(pytester: pytest.Pytester) -> None:
