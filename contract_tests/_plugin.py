@@ -180,6 +180,14 @@ OPTIONS: Final[tuple[tuple[str, dict[str, Any]], ...]] = (
         {"action": "store_true", "help": "With --compare-profile: a drift fails the run (exit code 1)."},
     ),
     (
+        "--show-personal-data",
+        {
+            "action": "store_true",
+            "help": "Show the personal fields of a live target's leads (name, email, phone, streets,"
+            " notes, assigned_to) in what the suite prints and writes; masked by default.",
+        },
+    ),
+    (
         "--record-fixtures",
         {
             "metavar": "FILE",
@@ -273,6 +281,7 @@ def pytest_configure(config: pytest.Config) -> None:
             budget=budget or LIVE_BUDGET,
             deadline=deadline,
             max_response_mb=max_response_mb,
+            show_personal_data=bool(_option(config, "show_personal_data")),
         )
         config.stash[_TARGET] = target
         records = RedactingRecords(target.redactor)
@@ -484,13 +493,13 @@ def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple):
         path, line, message = longrepr
-        report.longrepr = (path, line, redactor.text(message))
+        report.longrepr = (path, line, redactor.shown(message))
     elif longrepr is not None:
         text = str(longrepr) if isinstance(longrepr, str) else report.longreprtext
-        redacted = redactor.text(text)
+        redacted = redactor.shown(text)
         if redacted != text or not isinstance(longrepr, str):
             report.longrepr = redacted
-    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+    report.sections = [(title, redactor.shown(content)) for title, content in report.sections]
 
 
 # -- the end of a run: verdict, summary, JSON report --------------------------------------------
@@ -553,7 +562,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "changes": [d.to_json() for d in config.stash.get(_DRIFT, [])],
             }
         )
-        problem = _write_json(path, _redactor(config).value(document))
+        problem = _write_json(path, _redactor(config).shown_value(document))
         if problem:
             config.stash[_REPORT_ERROR] = f"--report {path}: cannot write it ({problem})"
 
@@ -573,18 +582,18 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         _findings(config), result, strict=is_strict(config), requests=_requests_line(config, target)
     )
     for text, markup in lines:
-        terminalreporter.write_line(redactor.text(text), **markup)
+        terminalreporter.write_line(redactor.shown(text), **markup)
     compared = config.stash.get(_COMPARED, None)
     if compared is not None:
         drifted = config.stash.get(_DRIFT, [])
         fail = bool(drifted) and bool(_option(config, "fail_on_drift"))
         changed = f"{len(drifted)} choice(s) changed" if drifted else "no choice changed"
         title = f"Drift since {compared.describe()}: {changed}"
-        terminalreporter.write_line(redactor.text(title), red=fail, yellow=bool(drifted) and not fail)
+        terminalreporter.write_line(redactor.shown(title), red=fail, yellow=bool(drifted) and not fail)
         for change in drifted:
-            terminalreporter.write_line(redactor.text(f"  - {change}"))
+            terminalreporter.write_line(redactor.shown(f"  - {change}"))
     for line, failed in config.stash.get(_WRITTEN, []):
-        terminalreporter.write_line(redactor.text(line), red=failed)
+        terminalreporter.write_line(redactor.shown(line), red=failed)
     error = config.stash.get(_REPORT_ERROR, None)
     if error:
         terminalreporter.write_line(error, red=True)
@@ -623,6 +632,7 @@ def _record(config: pytest.Config, target: Target) -> None:
         if compared is not None:
             config.stash[_DRIFT] = spec.profile_drift(compared, profile)
         if record_to:
+            # Keys only: a profile holds no lead data, and its values are read by machines.
             problem = _write_json(record_to, redactor.value(profile.to_json()))
             if problem:
                 written.append((f"--record-profile {record_to}: cannot write it ({problem})", True))

@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
+from rotor_leads.contract_tests._privacy import PersonalData
+
 #: Keys shorter than this are not redacted from text (a one-letter "key" would rewrite every
 #: word that contains the letter); no real key is that short.
 MIN_REDACTED_LENGTH: Final = 3
@@ -76,7 +78,9 @@ def key_pattern(value: str) -> str:
 class Redactor:
     """Replaces every given key in text, bytes and JSON values by its masked form."""
 
-    def __init__(self, secrets: Iterable[Secret] = ()) -> None:
+    def __init__(self, secrets: Iterable[Secret] = (), personal: PersonalData | None = None) -> None:
+        #: A live target's leads' personal values, masked in what is shown (None: none masked).
+        self.personal = personal
         values = {s.get_secret_value() for s in secrets if len(s.get_secret_value()) >= MIN_REDACTED_LENGTH}
         # Longest first, so that a key containing another key is replaced whole.
         ordered = sorted(values, key=len, reverse=True)
@@ -90,7 +94,23 @@ class Redactor:
         self._plain_bytes = [value.lower().encode("utf-8") for value in ordered]
 
     def __bool__(self) -> bool:
-        return self._text is not None
+        return self._text is not None or self.personal is not None
+
+    def shown(self, text: str) -> str:
+        """``text`` as the suite may show or write it: no key, and (for a live target's leads,
+        once learnt) no personal value."""
+        text = self.text(text)
+        return self.personal.mask(text) if self.personal is not None else text
+
+    def shown_value(self, value: Any) -> Any:
+        """A JSON-like value as the suite may write it (see :meth:`shown`)."""
+        if isinstance(value, str):
+            return self.shown(value)
+        if isinstance(value, dict):
+            return {self.shown_value(k): self.shown_value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.shown_value(v) for v in value]
+        return value
 
     def _mask_of(self, match: re.Match[Any]) -> str:
         return self._masks[(match.lastindex or 1) - 1]
@@ -147,10 +167,10 @@ class RedactingRecords:
             message = record.getMessage()
         except Exception:  # a broken format string: leave it to logging to report
             return record
-        redacted = self.redactor.text(message)
+        redacted = self.redactor.shown(message)
         if redacted != message or record.args:
             record.msg, record.args = redacted, ()
         if record.exc_info and not record.exc_text:
             # Formatters reuse exc_text when it is set: the traceback is redacted once, here.
-            record.exc_text = self.redactor.text(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = self.redactor.shown(logging.Formatter().formatException(record.exc_info))
         return record

@@ -18,6 +18,7 @@ import orjson
 import pytest
 
 from rotor_leads import spec
+from rotor_leads.contract_tests._privacy import PersonalData
 from rotor_leads.contract_tests._secrets import Redactor, Secret
 
 _log = logging.getLogger("contract_tests")
@@ -298,6 +299,8 @@ def _exchange(query: spec.LeadQuery, url: str, response: Answer, key: str, redac
         body = redactor.value(orjson.loads(raw)) if redactor else orjson.loads(raw)
     except orjson.JSONDecodeError:
         body = None
+    if redactor.personal is not None and isinstance(body, dict) and isinstance(body.get("data"), list):
+        redactor.personal.learn(body["data"])  # before anything about them is shown
     return Exchange(
         query=query,
         url=url,
@@ -347,8 +350,10 @@ def url_target(
     budget: int | None,
     deadline: float = DEFAULT_DEADLINE,
     max_response_mb: int = DEFAULT_MAX_RESPONSE_MB,
+    show_personal_data: bool = False,
 ) -> Target:
-    """A server at ``base_url`` (``…/open-api`` or the mock's root). Sends nothing yet.
+    """A server at ``base_url`` (``…/open-api`` or the mock's root). Sends nothing yet. Its
+    leads' personal values are masked in what the suite shows, unless ``show_personal_data``.
 
     Raises ``ValueError`` saying what is wrong with a ``base_url`` that is not an http(s) URL.
     """
@@ -370,7 +375,7 @@ def url_target(
         exhausted_key=Secret(exhausted_key) if exhausted_key else None,
         budget=budget,
         deadline=deadline,
-        redactor=Redactor(secrets),
+        redactor=Redactor(secrets, personal=None if show_personal_data else PersonalData()),
         base_url=base_url,
         max_response_mb=max_response_mb,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from rotor_leads import spec
 from rotor_leads.contract_tests._anonymize import anonymize
 from tests.fake_api import leads
 
@@ -32,20 +33,60 @@ def test_anonymize__keeps_shapes_order_and_what_filters_read() -> None:
     )
     for real, fake in zip(DATA, out, strict=True):
         assert re.sub(r"\d", "0", real["phone"]) == re.sub(r"\d", "0", fake["phone"])
-        for kept in ("stage", "tags", "created_at", "priority", "property_zip", "projected_value"):
-            assert fake[kept] == real[kept]
+        for kept in ("stage", "tags", "priority", "lead_source", "service_type", "property_country"):
+            assert fake[kept] == real[kept]  # categorical: each value shared by three leads or more
         assert fake["location"] == [round(v, 1) for v in real["location"]]
     assert [lead["archived"] for lead in out] == [i < 7 for i in range(len(DATA))]
+    # Timestamps move back together: the order and the ties stay, the days do not.
+    real_order = [spec.parse_timestamp(lead["created_at"]) for lead in DATA]
+    fake_order = [spec.parse_timestamp(lead["created_at"]) for lead in out]
+    assert all(a - b == real_order[0] - fake_order[0] for a, b in zip(real_order, fake_order, strict=True))
+    assert real_order[0] != fake_order[0] and out[-1]["created_at"][10:] == DATA[-1]["created_at"][10:]
 
 
-def test_anonymize__keeps_a_shared_email_domain_only() -> None:
-    shared = [{"id": str(i), "name": f"Ann{i} Lee", "email": f"ann{i}@acme-roofing.com"} for i in range(3)]
-    alone = [{"id": "9", "name": "Bo Diaz", "email": "bo@diaz-family.net"}]
+def test_anonymize__a_value_few_leads_have_never_survives() -> None:
+    common = [
+        {
+            "id": f"c{i}",
+            "name": ["Zebulon Park", "Ann Lee", "Bo Diaz", "Cy Ng"][i],
+            "lead_source": "website",
+            "service_type": "roof for Zebulon",
+            "tags": ["vip"],
+            "projected_value": 1000.5,
+        }
+        for i in range(4)
+    ]
+    rare = {
+        "id": "r1",
+        "name": "Ysolde Marchbanks",
+        "lead_source": "referral from Ysolde Marchbanks",
+        "service_type": "roof for Zebulon",
+        "tags": ["vip", "zebulon-vip"],
+        "projected_value": 48213.75,
+        "account_number": 4111111111111111,
+        "vip_since": "2019",
+    }
+    out = anonymize([*common, rare], archived_ids=frozenset())
+    text = repr(out)
+    for value in ("Ysolde", "Marchbanks", "Zebulon", "zebulon-vip", "4111111111111111", "48213.75", "2019"):
+        assert value not in text, value
+    assert out[0]["lead_source"] == "website" and out[-1]["lead_source"] == "website"  # a common one
+    assert out[-1]["tags"][0] == "vip" and out[-1]["tags"][1] not in ("vip", "zebulon-vip")
+    assert out[0]["projected_value"] == 1000.5  # four leads share it
+    fake_number = out[-1]["account_number"]
+    assert isinstance(fake_number, int) and len(str(fake_number)) == 16
+    assert isinstance(out[-1]["projected_value"], float) and isinstance(out[-1]["vip_since"], str)
+
+
+def test_anonymize__public_mail_domains_stay_and_others_are_replaced_consistently() -> None:
+    company = [{"id": str(i), "name": f"Ann{i} Lee", "email": f"ann{i}@acme-roofing.com"} for i in range(3)]
+    public = [{"id": f"g{i}", "name": f"Bo{i} Diaz", "email": f"bo{i}@gmail.com"} for i in range(2)]
     not_an_address = [{"id": f"x{i}", "name": "Cy Ng", "email": "cy-ng-private"} for i in range(3)]
-    out = anonymize(shared + alone + not_an_address, archived_ids=frozenset())
-    assert all(lead["email"].endswith("@acme-roofing.com") for lead in out[:3])
-    assert not out[3]["email"].endswith("@diaz-family.net")
-    assert not any("cy-ng-private" in lead["email"] for lead in out[4:])
+    out = anonymize(company + public + not_an_address, archived_ids=frozenset())
+    fake_domains = {lead["email"].partition("@")[2] for lead in out[:3]}
+    assert len(fake_domains) == 1 and "acme" not in fake_domains.pop()
+    assert all(lead["email"].endswith("@gmail.com") for lead in out[3:5])
+    assert not any("cy-ng-private" in lead["email"] for lead in out[5:])
 
 
 def test_anonymize__no_fake_shows_a_source_name_even_when_faker_runs_out() -> None:
@@ -102,7 +143,7 @@ def test_anonymize__two_people_never_share_a_fake_name() -> None:
 
 
 def test_anonymize__a_search_by_a_kept_domain_finds_what_it_found() -> None:
-    # "mail.com" is kept (three leads); Faker's own domains ("gmail.com", "hotmail.com") hold it.
+    # "mail.com", a public provider's, is kept; "smith-mail.com" holds it, and its fake must too.
     shared = [{"id": f"s{i}", "name": f"Ann{i} Lee", "email": f"ann{i}@mail.com"} for i in range(3)]
     holder = [{"id": "h", "name": "Bo Diaz", "email": "bo@smith-mail.com"}]
     alone = [{"id": f"a{i}", "name": f"Cy{i} Ng", "email": f"cy{i}@own-{i}.net"} for i in range(40)]

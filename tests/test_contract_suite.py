@@ -5,12 +5,13 @@ says what was received and what the contract says; each correct variant must pas
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 import httpx
 import pytest
@@ -253,6 +254,37 @@ def test_suite__never_shows_a_key(
     assert "redacted]" in text  # the echoes were there to be removed
     for secret in KEY_ARGS[1::2]:
         assert secret not in text
+
+
+def _personal_values(leads: list[dict[str, Any]]) -> set[str]:
+    """What of the fake's leads is personal: whole values, and the words of names (4 letters or more)."""
+    values = {lead[f] for lead in leads for f in ("name", "email", "phone") if lead.get(f)}
+    values |= {w for lead in leads for w in re.findall(r"[^\W\d_]{4,}", lead["name"])}
+    return values
+
+
+def test_suite__shows_no_personal_data_of_a_live_targets_leads(
+    pytester: pytest.Pytester, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    name = "search_case_sensitive"  # a spec gap whose example is a search for a piece of a name
+    files = [tmp_path / "report.json", tmp_path / "junit.xml", tmp_path / "run.log"]
+    options = ("-rA", "-vv", f"--report={files[0]}", f"--junitxml={files[1]}", f"--log-file={files[2]}")
+    result = run_suite(pytester, VARIANTS[name](DATA), *options, "--log-file-level=DEBUG")
+    captured = capfd.readouterr()
+    text = "\n".join(
+        [result.stdout.str(), result.stderr.str(), captured.out, *(f.read_text() for f in files)]
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]  # lenient: spec gaps only
+    assert json.loads(files[0].read_text())["gaps"], "a gap, with an example that shows leads"
+    leaked = sorted(v for v in _personal_values(DATA) if re.search(rf"(?i)\b{re.escape(v)}\b", text))
+    assert leaked == [], leaked[:5]
+    assert "GET /leads?search=[personal] (main key)" in files[0].read_text()
+    assert "[name]" in text  # the debug log's excerpts of answers
+    shown = run_suite(pytester, VARIANTS[name](DATA), "--show-personal-data", f"--report={files[0]}")
+    (gap,) = json.loads(files[0].read_text())["gaps"]
+    term = unquote_plus(gap["example"]["request"].split("search=")[1].split(" ")[0])
+    assert shown.ret == pytest.ExitCode.OK and "[personal]" not in term
+    assert any(term.casefold() in lead["name"].casefold() for lead in DATA)  # a piece of a name
 
 
 BREAKS_ONE_TEST = """
