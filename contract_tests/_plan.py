@@ -536,3 +536,11 @@ def tie_split(snap: Snapshot) -> tuple[spec.LeadQuery, list[Any], int] | str:
     covered, limit, boundary = max(choices)
     ids = [lead.get("id") for lead in snap.default[first:stop]]
     return spec.LeadQuery().with_(limit=limit, page=boundary // limit), ids, covered
+
+
+def why_not(snap: Snapshot, reason: str) -> str:
+    """Why a check cannot be exercised: ``reason`` (what the data lack), unless the listing it
+    looks for that in could not be read in full, which is then the reason to give."""
+    if not snap.complete:
+        return f"the whole listing could not be read ({snap.problem}), so what this check needs was not found"
+    return f"the target's data cannot exercise this: {reason}"

@@ -536,7 +536,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _record(config, target)
     drifted = config.stash.get(_DRIFT, [])
     if drifted and _option(config, "fail_on_drift") and result.verdict == "passed":
-        result = Outcome("failed", Exit.FAILED, f"{len(drifted)} choice(s) changed since the profile")
+        result = Outcome("failed", Exit.FAILED, f"drift: {len(drifted)} choice(s) changed since the profile")
     config.stash[_OUTCOME] = result
     session.exitstatus = int(result.exit_code)
     path = _option(config, "report")

@@ -134,7 +134,9 @@ def summary_lines(
     """The end-of-run report, as (line, terminal markup) pairs."""
     out: list[tuple[str, dict[str, bool]]] = []
     red, yellow, green = {"red": True}, {"yellow": True}, {"green": True}
-    if result.verdict == "failed":
+    if result.verdict == "failed" and not findings.broken:  # --fail-on-drift: every rule held
+        out.append((f"FAILED: {result.reason} (--fail-on-drift); every rule of the contract held", red))
+    elif result.verdict == "failed":
         out.append((f"FAILED: {len(findings.broken)} rule(s) of the contract broken", red))
     elif result.verdict == "inconclusive":
         out.append((f"INCONCLUSIVE: {result.reason}", red))

@@ -12,7 +12,7 @@ import pytest
 
 from rotor_leads import spec
 from rotor_leads.contract_tests._checks import Collector, Context, check_exchange, first_out_of_order
-from rotor_leads.contract_tests._plan import MAX_WALK, walk_limit, walk_queries
+from rotor_leads.contract_tests._plan import MAX_WALK, walk_limit, walk_queries, why_not
 from rotor_leads.contract_tests._snapshot import Snapshot
 from rotor_leads.contract_tests._target import Exchange, Target
 
@@ -62,7 +62,7 @@ def walk(request: pytest.FixtureRequest, target: Target, model: Context, snapsho
     snap = snapshot
     name, query, kind = next(w for w in walk_queries(snap) if w[0] == request.param)
     if isinstance(query, str):
-        pytest.skip(f"the target's data cannot exercise this walk: {query}")
+        pytest.skip(why_not(snap, query))
     listing = None
     if snap.complete:
         exp = snap.expect(query)
@@ -167,7 +167,7 @@ def test_ties__a_page_boundary_inside_a_tie_splits_it_once(
         pytest.skip(f"the whole listing could not be read to find ties: {snapshot.problem}")
     split = tie_split(snapshot)
     if isinstance(split, str):
-        pytest.skip(f"the target's data cannot exercise this: {split}")
+        pytest.skip(why_not(snapshot, split))
     query, tied, covered = split
     before, after, again = (
         target.get(query),

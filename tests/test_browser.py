@@ -112,9 +112,14 @@ def test_docs__opens_without_a_warning_and_tries_get_leads(server: str, browser:
 
 def test_admin__shows_state_and_switches_a_scenario(server: str, browser: webdriver.Chrome) -> None:
     httpx.get(f"{server}/leads?limit=3", headers={"x-api-key": "demo-key"}, timeout=5)
+    long_search = "x" * 300  # a 300-character query stays on screen, whole on hover
+    httpx.get(f"{server}/leads?search={long_search}", headers={"x-api-key": "demo-key"}, timeout=5)
     browser.get(f"{server}/__admin")
     _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "leads"), "80"))
     _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "requests"), "limit=3"))
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    cells = browser.find_elements(By.CSS_SELECTOR, "#requests td")
+    assert any((cell.get_attribute("title") or "").startswith(f"search={'x' * 200}") for cell in cells)
     quotas = browser.find_element(By.ID, "quotas").text
     assert "demo-key leads:read 1000" in quotas and "demo-key-exhausted leads:read 1000 1000 0" in quotas
 

@@ -548,3 +548,19 @@ def test_suite__missing_optional_keys_skip_with_the_option_named(pytester: pytes
             "scope or exhausted",
         )
     result.stdout.fnmatch_lines(["*SKIPPED*--no-scope-key*", "*SKIPPED*--exhausted-key*"])
+
+
+class _Listing500(FakeApi):
+    """Answers 500 to the largest page, which the suite reads the whole listing with."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("limit") == str(spec.MAX_LIMIT):
+            return self.respond(500, {"status": "error", "message": "Internal error"})
+        return super().__call__(request)
+
+
+def test_suite__skips_say_the_listing_could_not_be_read(pytester: pytest.Pytester) -> None:
+    result = run_suite(pytester, _Listing500(DATA), "-rs", planned_only=True)
+    skipped = [line for line in result.stdout.lines if line.startswith("SKIPPED")]
+    assert any("the whole listing could not be read" in line for line in skipped), result.stdout.str()[-3000:]
+    assert not any("the target's data" in line for line in skipped), skipped

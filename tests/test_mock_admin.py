@@ -152,6 +152,20 @@ def test_admin__answers_no_cors_preflight(client: FlaskClient) -> None:
     assert client.options("/leads").headers["Access-Control-Allow-Origin"] == "*"  # /leads keeps its CORS
 
 
+def test_admin__no_page_may_frame_it_and_options_says_what_a_path_allows(client: FlaskClient) -> None:
+    for path in ("/__admin", "/__admin/health", "/__admin/nothing-here"):
+        answer = client.get(path)
+        assert answer.headers["X-Frame-Options"] == "DENY", path
+        assert answer.headers["Content-Security-Policy"] == "frame-ancestors 'none'", path
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", path
+    options = client.options("/__admin/reset")
+    assert (options.status_code, options.data, options.headers["Allow"]) == (204, b"", "OPTIONS, POST")
+    assert "Content-Type" not in options.headers and "Access-Control-Allow-Origin" not in options.headers
+    assert client.options("/__admin/nothing-here").status_code == 404
+    assert "Content-Type" not in client.options("/leads").headers  # a preflight has no body either
+    assert "X-Frame-Options" not in client.get("/leads", headers=KEY).headers  # the API is left as it is
+
+
 def test_admin__same_origin_and_loopback_names_are_served(client: FlaskClient) -> None:
     for host in ("localhost:8080", "127.0.0.1:9000", "[::1]:8080", "app.localhost"):
         headers = {"Host": host, "Origin": f"http://{host}", "Content-Type": "application/json"}
@@ -171,3 +185,13 @@ def test_admin__a_token_is_required_when_set() -> None:
         == 200
     )
     assert client.get("/leads", headers=KEY).status_code == 200  # /leads needs only its API key
+    assert "beyond this machine" in client.get("/__admin/health").get_json()["message"]
+
+
+def test_admin__a_token_on_loopback_is_not_said_to_listen_beyond_it() -> None:
+    client = create_app(leads=3, admin_token="t" * 20, loopback=True).test_client()
+    answer = client.get("/__admin/health")
+    assert answer.status_code == 401
+    assert answer.get_json()["message"] == (
+        "This mock was started with --admin-token: send its admin token in the X-Admin-Token header."
+    )

@@ -66,6 +66,7 @@ def test_serve__bad_flags_are_click_errors(args: list[str], says: str) -> None:
     ("content", "says"),
     [
         ("k: {daily_limit: many}", "field daily_limit"),
+        ("a-long-key-0123456789: {}\nshort: {daily_limit: -1}", "entry 2 (key …), field daily_limit"),
         ("k: {scope: [leads:read]}", "unknown field"),
         ("[1, 2]", "expected a mapping"),
         ("k: [", "not valid YAML"),

@@ -220,6 +220,7 @@ def test_profile__fail_on_drift_fails_the_run(
     assert document["verdict"] == "failed" and document["exit_code"] == 1
     assert [d["choice"] for d in document["drift"]["changes"]] == ["page.default_limit"]
     assert "[page.default_limit] was 50, now 20" in output
+    result.stdout.fnmatch_lines(["FAILED: drift: 1 choice(s) changed since the profile (--fail-on-drift);*"])
 
 
 # -- the profile file ---------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def test_fixture__takes_keys_as_a_keys_file_does(pytester: pytest.Pytester) -> N
             assert httpx.get(URL, headers={"x-api-key": "demo-key"}).status_code == 401
 
         def test_bad_keys_fail_at_once(rotor_api):
-            with pytest.raises(ValueError, match="rotor_api keys: key …, field daily_limit"):
+            with pytest.raises(ValueError, match="rotor_api keys: entry 1 .key …., field daily_limit"):
                 rotor_api.use(keys={"k1": {"daily_limit": "many"}})
 
         @pytest.mark.parametrize("status", [418, 200, "429", True])

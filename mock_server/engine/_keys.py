@@ -54,33 +54,35 @@ def mask(secret: str) -> str:
     return secret[:4] + "…" + secret[-2:] if len(secret) >= 12 else "…"
 
 
-def _parse_key(name: Any, entry: Any, where: str) -> ApiKey:
+def _parse_key(name: Any, entry: Any, where: str, number: int) -> ApiKey:
+    """One entry of a keys file (the ``number``-th, from 1): named in errors by its place and
+    its masked key, never the key itself."""
     if not isinstance(name, str) or not name:
-        raise KeysFileError(f"{where}: every key must be a non-empty string, got {name!r}")
+        raise KeysFileError(f"{where}: entry {number}: every key must be a non-empty string, got {name!r}")
+    entry_name = f"entry {number} (key {mask(name)})"
     if entry is None:
         entry = {}
     if not isinstance(entry, dict):
-        raise KeysFileError(f"{where}: key {mask(name)}: expected a mapping of scopes/daily_limit")
+        raise KeysFileError(f"{where}: {entry_name}: expected a mapping of scopes/daily_limit")
     unknown = set(entry) - {"scopes", "daily_limit", "exhausted"}
     if unknown:
         raise KeysFileError(
-            f"{where}: key {mask(name)}: unknown field(s) {sorted(unknown)};"
-            " use scopes, daily_limit, exhausted"
+            f"{where}: {entry_name}: unknown field(s) {sorted(unknown)}; use scopes, daily_limit, exhausted"
         )
     scopes = entry.get("scopes", [spec.REQUIRED_SCOPE])
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        raise KeysFileError(f"{where}: key {mask(name)}, field scopes: expected a list of strings")
+        raise KeysFileError(f"{where}: {entry_name}, field scopes: expected a list of strings")
     limit = entry.get("daily_limit", spec.DAILY_REQUEST_LIMIT)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise KeysFileError(
-            f"{where}: key {mask(name)}, field daily_limit: expected a whole number ≥ 0 or null (no limit)"
+            f"{where}: {entry_name}, field daily_limit: expected a whole number ≥ 0 or null (no limit)"
         )
     exhausted = entry.get("exhausted", False)
     if not isinstance(exhausted, bool):
-        raise KeysFileError(f"{where}: key {mask(name)}, field exhausted: expected true or false")
+        raise KeysFileError(f"{where}: {entry_name}, field exhausted: expected true or false")
     if exhausted and limit is None:
         raise KeysFileError(
-            f"{where}: key {mask(name)}: exhausted needs a daily_limit (its 429 names the limit);"
+            f"{where}: {entry_name}: exhausted needs a daily_limit (its 429 names the limit);"
             " give daily_limit or leave exhausted out"
         )
     return ApiKey(name, frozenset(scopes), limit, exhausted)
@@ -108,6 +110,6 @@ def keys_from(raw: Any, *, where: str) -> dict[str, ApiKey]:
             f"{where}: expected a mapping of key → {{scopes, daily_limit}} with at least one key"
         )
     return {
-        name: entry if isinstance(entry, ApiKey) else _parse_key(name, entry, where)
-        for name, entry in raw.items()
+        name: entry if isinstance(entry, ApiKey) else _parse_key(name, entry, where, number)
+        for number, (name, entry) in enumerate(raw.items(), start=1)
     }

@@ -30,8 +30,7 @@ TOKEN_HEADER: Final = "X-Admin-Token"
 TOKEN_REQUIRED: Final = spec.ErrorSpec(
     401,
     "ADMIN_TOKEN_REQUIRED",
-    "This mock listens beyond this machine: send its admin token in the X-Admin-Token header"
-    " (rotor-mock serve printed it, or give your own with --admin-token).",
+    "{why}: send its admin token in the X-Admin-Token header{where}.",
     "schema.shape",
 )
 CROSS_SITE: Final = spec.ErrorSpec(
@@ -68,7 +67,13 @@ def _guard() -> None:
         if bearer.startswith("Bearer "):
             given = given or bearer[7:]
         if not hmac.compare_digest(given.encode(), config.admin_token.encode()):
-            raise ApiError(TOKEN_REQUIRED)
+            if config.loopback:
+                raise ApiError(TOKEN_REQUIRED, why="This mock was started with --admin-token", where="")
+            raise ApiError(
+                TOKEN_REQUIRED,
+                why="This mock listens beyond this machine",
+                where=" (rotor-mock serve printed it, or give your own with --admin-token)",
+            )
     origin = request.headers.get("Origin")
     if origin is not None and urlsplit(origin).netloc != request.host:
         raise ApiError(CROSS_SITE, origin=origin[:100])

@@ -60,17 +60,39 @@ def _admin_path() -> bool:
     return request.path == "/__admin" or request.path.startswith("/__admin/")
 
 
+def _no_content(headers: dict[str, str]) -> Response:
+    answer = Response(status=204, headers=headers)
+    del answer.headers["Content-Type"]  # no body, so no type
+    return answer
+
+
 def _preflight() -> Response | None:
-    # The admin API answers no preflight: a page on another origin cannot call it.
-    if request.method == "OPTIONS" and runtime().config.cors and not _admin_path():
-        return Response(
-            status=204, headers=preflight_headers(request.headers.get("Access-Control-Request-Headers"))
-        )
+    if request.method != "OPTIONS":
+        return None
+    if _admin_path():
+        # The admin API answers no preflight (no CORS header: a page on another origin cannot
+        # call it); an OPTIONS of one of its paths is told what the path allows, with no body.
+        if request.url_rule is None:
+            return None  # no such path: the JSON 404
+        return _no_content({"Allow": ", ".join(sorted(request.url_rule.methods or ()))})
+    if runtime().config.cors:
+        return _no_content(preflight_headers(request.headers.get("Access-Control-Request-Headers")))
     return None
 
 
+#: What every admin answer sends: no page may frame the admin page (clickjacking its buttons),
+#: and no browser may read a JSON answer as anything else.
+ADMIN_HEADERS: Final = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 def _cors(response: Response) -> Response:
-    if runtime().config.cors and not _admin_path() and "Access-Control-Allow-Origin" not in response.headers:
+    if _admin_path():
+        response.headers.update(ADMIN_HEADERS)
+    elif runtime().config.cors and "Access-Control-Allow-Origin" not in response.headers:
         response.headers.update(CORS_HEADERS)
     return response
 
