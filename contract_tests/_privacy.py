@@ -103,6 +103,7 @@ class PersonalData:
         self._tokens: dict[str, str] = {}  # casefolded token → what it is ("name", "email"…)
         self._phrases: dict[tuple[str, ...], str] = {}  # a name's or street's words, in a row
         self._values: list[str] = []  # casefolded whole values, for search terms cut from them
+        self._seen: set[tuple[str, str]] = set()  # (field, value) learnt: pages repeat leads
         self._ours = _never_masked()
 
     def __bool__(self) -> bool:
@@ -115,7 +116,8 @@ class PersonalData:
                 continue
             for field in PERSONAL:
                 value = lead.get(field)
-                if isinstance(value, str) and value.strip():
+                if isinstance(value, str) and (field, value) not in self._seen and value.strip():
+                    self._seen.add((field, value))
                     self._learn(field, value)
 
     def _learn(self, field: str, value: str) -> None:

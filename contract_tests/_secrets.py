@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
+import orjson
+
 from rotor_leads.contract_tests._privacy import PersonalData
 
 #: Keys shorter than this are not redacted from text (a one-letter "key" would rewrite every
@@ -54,6 +56,12 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+#: The letters beyond ASCII that ``re.IGNORECASE`` matches to ASCII ones ("K" to "k"): text
+#: holding one may hold a key that no lower-cased search finds.
+_FOLDS_TO_ASCII_TEXT: Final = "\u0130\u0131\u017f\u212a"
+_FOLDS_TO_ASCII: Final = tuple(c.encode("utf-8") for c in _FOLDS_TO_ASCII_TEXT)
 
 
 def _renderings(char: str) -> str:
@@ -118,9 +126,28 @@ class Redactor:
     def text(self, text: str) -> str:
         if self._text is None:
             return text
-        if not ("%" in text or "\\" in text or any(p in text.lower() for p in self._plain)):
+        if not (
+            "%" in text
+            or "\\" in text
+            or any(p in text.lower() for p in self._plain)
+            or any(c in text for c in _FOLDS_TO_ASCII_TEXT)
+        ):
             return text
         return self._text.sub(self._mask_of, text)
+
+    def decoded(self, raw: bytes) -> Any:
+        """The JSON value of ``raw`` (bytes :meth:`bytes` gave), with every key redacted however
+        it was spelled; raises ``orjson.JSONDecodeError``."""
+        if self._text is None or not (
+            b"\\" in raw
+            or any(c in raw for c in _FOLDS_TO_ASCII)
+            or not all(p.isascii() for p in self._plain)
+        ):
+            # No escape: each decoded string is its bytes, already redacted (for an ASCII key,
+            # the any-case pattern matches the same on bytes as on text).
+            return orjson.loads(raw)
+        # Redacted again once decoded: an escape the bytes spelled otherwise ("\\/") shows here.
+        return self.value(orjson.loads(raw))
 
     def bytes(self, data: bytes) -> bytes:
         if self._bytes is None:

@@ -295,8 +295,7 @@ def _exchange(query: spec.LeadQuery, url: str, response: Answer, key: str, redac
         raise AnswerTooLarge(f"the answer holds more than {MAX_JSON_VALUES:,} JSON values")
     raw = redactor.bytes(response.content)
     try:
-        # Redacted again once decoded: an escape the bytes spelled otherwise ("\\\\/") shows here.
-        body = redactor.value(orjson.loads(raw)) if redactor else orjson.loads(raw)
+        body = redactor.decoded(raw)
     except orjson.JSONDecodeError:
         body = None
     if redactor.personal is not None and isinstance(body, dict) and isinstance(body.get("data"), list):
@@ -307,7 +306,8 @@ def _exchange(query: spec.LeadQuery, url: str, response: Answer, key: str, redac
         status=response.status_code,
         headers={k: redactor.text(v) for k, v in response.headers.items()},
         body=body,
-        text=raw[:300].decode("utf-8", "replace"),
+        # Cut after redacting, so that no key is cut in two (its start would show).
+        text=redactor.text(raw[:4096].decode("utf-8", "replace"))[:300],
         key_name=key,
     )
 

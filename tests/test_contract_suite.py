@@ -118,7 +118,8 @@ SPECIAL_KEYS = {
 
 def renderings(key: str) -> list[str]:
     """Every way a server may echo ``key``: as is, in other letter cases, percent-encoded (both
-    hex cases), JSON-escaped (``\\/``, ``\\uXXXX`` in both hex cases), and a mix of them."""
+    hex cases), JSON-escaped (``\\/``, ``\\uXXXX`` in both hex cases), a mix of them, and with
+    the letters Unicode folds to ASCII ones."""
     return [
         key,
         key.upper(),
@@ -129,7 +130,22 @@ def renderings(key: str) -> list[str]:
         "".join(f"\\u{ord(c):04x}" for c in key),
         "".join(f"\\u{ord(c):04X}" for c in key),
         quote(key, safe="_-").replace("%2F", "\\/").swapcase(),
+        # Unicode's case folding: the Kelvin sign and long s are "k" and "s" in any case.
+        key.replace("k", "\u212a").replace("s", "\u017f"),
     ]
+
+
+def test_redactor__every_spelling_in_a_body_is_redacted_whatever_its_escapes() -> None:
+    from rotor_leads.contract_tests._secrets import Redactor, Secret
+
+    for key in SPECIAL_KEYS:
+        redactor = Redactor([Secret(key)])
+        pieces = {key[i : i + 12].lower() for i in range(len(key) - 11)}
+        for form in renderings(key):
+            for ascii_only in (True, False):
+                raw = json.dumps({"message": f"you sent {form}"}, ensure_ascii=ascii_only).encode()
+                shown = str(redactor.decoded(redactor.bytes(raw))).lower()
+                assert "redacted]" in shown and not [p for p in pieces if p in shown], (form, shown)
 
 
 class _EchoesKeysEveryWay(FakeApi):
@@ -149,12 +165,11 @@ class _EchoesKeysEveryWay(FakeApi):
         for n, lead in enumerate(body.get("data", []) if isinstance(body, dict) else []):
             lead["notes"] = f"seen by {forms[n % len(forms)]}"
             lead["seen_by"] = forms[(n + 1) % len(forms)]
-        # Bodies as a PHP server writes them: / escaped, the key's \\u escapes left as they are.
-        text = json.dumps(body).replace("/", "\\/").replace("\\\\u", "\\u")
-        answer = httpx.Response(response.status_code, content=text.encode(), headers=response.headers)
-        for n, form in enumerate(forms):
-            answer.headers[f"X-Echo-{n}"] = form
-        return answer
+        # Bodies as a PHP server writes them (/ escaped, the key's \\u escapes as they are), in UTF-8.
+        text = json.dumps(body, ensure_ascii=False).replace("/", "\\/").replace("\\\\u", "\\u")
+        echoes = [(f"X-Echo-{n}".encode(), form.encode("utf-8")) for n, form in enumerate(forms)]
+        headers = response.headers.raw + echoes
+        return httpx.Response(response.status_code, content=text.encode(), headers=headers)
 
     def window(self, q: spec.LeadQuery, total: int) -> tuple[int, int]:  # page 1 shows page 2
         return FakeApi.window(self, q.with_(page=q.page + 1), total)
