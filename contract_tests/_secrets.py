@@ -123,21 +123,25 @@ class Redactor:
     def _mask_of(self, match: re.Match[Any]) -> str:
         return self._masks[(match.lastindex or 1) - 1]
 
-    def text(self, text: str) -> str:
-        if self._text is None:
-            return text
-        if not (
+    def _may_hold_a_key(self, text: str) -> bool:
+        """False when no spelling of a key can be in ``text``: each needs the key as it is (in
+        any letter case), an escape (``%``, ``\\``) or a letter Unicode folds to ASCII."""
+        return (
             "%" in text
             or "\\" in text
             or any(p in text.lower() for p in self._plain)
             or any(c in text for c in _FOLDS_TO_ASCII_TEXT)
-        ):
+        )
+
+    def text(self, text: str) -> str:
+        if self._text is None or not self._may_hold_a_key(text):
             return text
         return self._text.sub(self._mask_of, text)
 
     def decoded(self, raw: bytes) -> Any:
         """The JSON value of ``raw`` (bytes :meth:`bytes` gave), with every key redacted however
         it was spelled; raises ``orjson.JSONDecodeError``."""
+        value = orjson.loads(raw)
         if self._text is None or not (
             b"\\" in raw
             or any(c in raw for c in _FOLDS_TO_ASCII)
@@ -145,9 +149,13 @@ class Redactor:
         ):
             # No escape: each decoded string is its bytes, already redacted (for an ASCII key,
             # the any-case pattern matches the same on bytes as on text).
-            return orjson.loads(raw)
-        # Redacted again once decoded: an escape the bytes spelled otherwise ("\\/") shows here.
-        return self.value(orjson.loads(raw))
+            return value
+        # An escape ("\\/", "\\u00e9") may have hidden a key from the bytes' pattern. The strings
+        # as decoded, written plainly: orjson escapes only quotes, backslashes and control
+        # characters, and any of them sends the value the slow way, string by string.
+        if not self._may_hold_a_key(orjson.dumps(value).decode("utf-8")):
+            return value
+        return self.value(value)
 
     def bytes(self, data: bytes) -> bytes:
         if self._bytes is None:

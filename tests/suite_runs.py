@@ -10,13 +10,22 @@ import respx
 from hypothesis import HealthCheck, Phase, settings
 
 from rotor_leads import contract_tests
-from rotor_leads.contract_tests import _plugin  # noqa: F401  (see below)
+from rotor_leads.contract_tests import (  # noqa: F401  (see below)
+    _anonymize,
+    _checks,
+    _recording,
+    _report,
+    _secrets,
+    _snapshot,
+    _target,
+)
 from tests.fake_api import BASE_URL, FakeApi
 
 SUITE = str(Path(contract_tests.__file__).parent)
-# The suite's plugin and what it imports are imported here, once: pytester forgets the modules a
-# run imported, and each run would import them again (and re-read the suite's sources for the
-# words it never masks). Its state lives on each run's config, so nothing carries over.
+# What the suite's plugin imports is imported here, once: pytester forgets the modules a run
+# imported, and each run would import them again (and re-read the suite's sources for the words
+# it never masks). A run's state lives on its config, so nothing carries over. The plugin itself
+# is left to each run: a run with assertion rewriting must be the one to import it.
 #: A Hypothesis profile that runs no generated query, for runs that must kill a broken server:
 #: the planned checks kill every one of the corpus (tests/fake_api.py, tests/subtle_servers.py)
 #: on their own, and half of a run's time went to the 25 generated queries. Runs that must pass
