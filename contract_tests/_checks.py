@@ -280,6 +280,32 @@ def _is_page(ex: Exchange) -> bool:
     return ex.status == 200 and ex.key_name == "main" and isinstance(ex.body, dict)
 
 
+#: The highest page a query of only ``limit`` and ``page`` is held to answering (the plan's
+#: farthest page): the page documents no maximum, and a server may stop somewhere beyond.
+_PAGE_ANSWERED: Final = 100_000
+#: The statuses that refuse a request's values.
+_REFUSALS: Final = frozenset({400, 404, 416, 422})
+
+
+@check
+def documented_values_answered(ctx: Context, ex: Exchange) -> None:
+    """A ``limit`` from 1 to 1000 and a ``page`` from 1 are documented values: a query of
+    nothing else (``archived`` aside) is answered, not refused."""
+    query = ex.query
+    if ex.raw_params or ex.key_name != "main" or ex.status not in _REFUSALS:
+        return  # a 401, 403 or 429 is about the key, not the values
+    if set(query.given) - {"limit", "page", "archived"}:
+        return  # a filter's value may be what was refused
+    if not (1 <= query.limit <= spec.MAX_LIMIT and 1 <= query.page <= _PAGE_ANSWERED):
+        return
+    ctx.fail(
+        "page.limit_max" if "limit" in query.given else "page.one_based",
+        ex,
+        f"{ex.status} {ex.text[:120]!r}",
+        f"a page: limit={query.limit} and page={query.page} are documented values",
+    )
+
+
 #: (parameter, rule when it was sent, default when it was not, rule for that default)
 _ECHOED: Final = (
     ("page", "page.one_based", spec.DEFAULT_PAGE, "page.default_page"),

@@ -266,6 +266,35 @@ def _search_only_archived(snap: Snapshot, *, archived: bool) -> spec.LeadQuery |
     return "no archived lead has a name, email or phone that no other lead shares"
 
 
+def _search_spanning_fields(snap: Snapshot) -> spec.LeadQuery | str:
+    """The end of a lead's name, a space and the start of its email, found in no lead's name,
+    email or phone: no lead matches, but a server that searches the fields joined into one
+    text finds that lead."""
+    for lead in snap.default[:20]:  # each tried against every lead: a few suffice
+        name, email = lead.get("name"), lead.get("email")
+        if not (isinstance(name, str) and isinstance(email, str) and len(name) >= 3 and len(email) >= 3):
+            continue
+        needle = f"{name[-3:]} {email[:3]}"
+        if needle.strip() != needle or not needle.isprintable():
+            continue
+        folded = needle.casefold()
+        if not any(folded in t.casefold() for other in snap.everything for t in spec.search_texts(other)):
+            return at(snap, spec.LeadQuery().with_(search=needle), "full")
+    return "no lead has a name and an email whose join no field holds"
+
+
+def _tag_piece(snap: Snapshot) -> spec.LeadQuery | str:
+    """The commonest tag without its last letter, when that is no tag itself: no lead has it,
+    but a server that matches tags as text (``LIKE`` on the tags joined) finds many."""
+    tags = _tags(snap.everything)
+    known = {t.strip().casefold() for t in tags}
+    for tag, _ in tags.most_common():
+        piece = tag[:-1]
+        if len(piece) >= 2 and piece.strip() == piece and piece.casefold() not in known:
+            return at(snap, spec.LeadQuery().with_(tags=piece), "full")
+    return "no tag is three letters long or more"
+
+
 def _stage(kind: Literal["rarest", "commonest"], *, archived: bool, boundary: Boundary) -> Case:
     def build(snap: Snapshot) -> spec.LeadQuery | str:
         stages = _stages(snap.everything if archived else snap.default).most_common()
@@ -422,11 +451,13 @@ PLAN: Final[dict[str, Case]] = {
     "search_long_whole_value": _search_long_common_start,
     "search_punctuation_is_literal": _search_punctuation_literal,
     "search_ignoring_case": _search_ignoring_case,
+    "search_spanning_name_and_email": _search_spanning_fields,
     "search_only_archived__with_archived": lambda snap: _search_only_archived(snap, archived=True),
     "search_only_archived__without_archived": lambda snap: _search_only_archived(snap, archived=False),
     "stage_in_other_case": _stage_other_case,
     "tags_in_other_case": _tag_variant("other_case"),
     "tags_with_spaces_around": _tag_variant("padded"),
+    "tags_piece_of_a_tag": _tag_piece,
 }
 
 

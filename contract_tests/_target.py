@@ -62,6 +62,7 @@ class Exchange:
     body: Any  # parsed JSON, or None if the body was not JSON
     text: str  # the start of the raw body, for messages
     key_name: str = "main"  # which key was used: main, none, no-scope, exhausted, unknown
+    raw_params: bool = False  # sent as raw parameters (maybe bad ones), not as ``query``
 
     @property
     def leads(self) -> list[dict[str, Any]]:
@@ -254,7 +255,7 @@ class Target:
             allowance = RUN_ALLOWANCE * self.max_response_mb
             if self.received > allowance << 20:
                 raise AnswerTooLarge(f"the answers so far hold more than {allowance} MB in all")
-            exchange = _exchange(query, url, response, key, self.redactor)
+            exchange = _exchange(query, url, response, key, self.redactor, raw_params=params is not None)
         except TimeoutError as exc:
             reason = f"GET {url}: {exc} (--request-timeout); the server is too slow to judge"
             raise self.stop(reason, exc) from None
@@ -289,7 +290,15 @@ def _hint(message: str) -> str:
     return message
 
 
-def _exchange(query: spec.LeadQuery, url: str, response: Answer, key: str, redactor: Redactor) -> Exchange:
+def _exchange(
+    query: spec.LeadQuery,
+    url: str,
+    response: Answer,
+    key: str,
+    redactor: Redactor,
+    *,
+    raw_params: bool = False,
+) -> Exchange:
     if (
         response.content.count(b",") + response.content.count(b"{") + response.content.count(b"[")
         > MAX_JSON_VALUES
@@ -311,6 +320,7 @@ def _exchange(query: spec.LeadQuery, url: str, response: Answer, key: str, redac
         # Cut after redacting, so that no key is cut in two (its start would show).
         text=redactor.text(raw[:4096].decode("utf-8", "replace"))[:300],
         key_name=key,
+        raw_params=raw_params,
     )
 
 

@@ -694,3 +694,131 @@ SUBTLE_2: dict[str, tuple[type[FakeApi], Any]] = {
     "second_429_lacks_error_code": (_SecondExhaustedLacksCode, None),
     "empty_pages_start_with_a_bom": (_BomBody, None),
 }
+
+
+# -- broken as real implementations break: a serializer, a SQL shortcut, a hand-written check --
+
+
+def _each_lead(change: Callable[[Lead, int], None]) -> Callable[..., list[Lead]]:
+    def present(self: FakeApi, leads_: list[Lead]) -> list[Lead]:
+        for n, lead in enumerate(leads_):
+            change(lead, n)
+        return leads_
+
+    return present
+
+
+def _decimal_as_text(lead: Lead, n: int) -> None:
+    # A DECIMAL column through a JSON encoder that writes Decimal as a string.
+    if isinstance(lead.get("projected_value"), (int, float)):
+        lead["projected_value"] = f"{lead['projected_value']:.2f}"
+
+
+def _serial_id(lead: Lead, n: int) -> None:
+    # The table's serial primary key sent instead of the public UUID.
+    lead["id"] = int(lead["id"].replace("-", "")[:7], 16)
+
+
+def _across_fields(query: spec.LeadQuery, lead: Lead) -> bool:
+    """``CONCAT_WS(' ', name, email, phone) ILIKE '%term%'``: a term may span two fields."""
+    rest = spec.matches(query.with_(search=None), lead)
+    if query.search is None:
+        return rest
+    return rest and query.search.lower() in " ".join(spec.search_texts(lead)).lower()
+
+
+def _phone_digits(query: spec.LeadQuery, lead: Lead) -> bool:
+    """The phone searched in a digits-only column, the term as given: "415-555" finds nothing."""
+    rest = spec.matches(query.with_(search=None), lead)
+    if query.search is None:
+        return rest
+    needle = query.search.lower()
+    texts = [
+        lead.get("name"),
+        lead.get("email"),
+        "".join(c for c in str(lead.get("phone") or "") if c.isdigit()),
+    ]
+    return rest and any(isinstance(t, str) and needle in t.lower() for t in texts)
+
+
+def _tags_like(query: spec.LeadQuery, lead: Lead) -> bool:
+    """Tags stored as one comma-joined column, filtered with ``LIKE '%tag%'``."""
+    rest = spec.matches(query.with_(tags=None), lead)
+    wanted = spec.split_tags(query.tags)
+    if not wanted:
+        return rest
+    joined = ",".join(t for t in (lead.get("tags") or []) if isinstance(t, str))
+    return rest and any(t in joined for t in wanted)
+
+
+class _FiltersAfterPaging(FakeApi):
+    """The page is cut from the unfiltered listing, then the search applied in code; the total
+    comes from a COUNT that applies it (so it is right)."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self._search = dict(_params(request)).get("search")
+        return super().__call__(request)
+
+    def matches(self, query: spec.LeadQuery, lead: Lead) -> bool:
+        return spec.matches(query.with_(search=None), lead)
+
+    def total(self, query: spec.LeadQuery, ordered: list[Lead]) -> int:
+        return sum(1 for lead in ordered if spec.matches(query, lead))
+
+    def present(self, leads_: list[Lead]) -> list[Lead]:
+        if not self._search:
+            return leads_
+        query = spec.LeadQuery().with_(search=self._search, archived=True)
+        return [lead for lead in leads_ if spec.matches(query, lead)]
+
+
+class _TotalCappedAt1000(FakeApi):
+    """``SELECT COUNT(*) FROM (SELECT … LIMIT 1000)``: the count shares the page's cap."""
+
+    def total(self, query: spec.LeadQuery, ordered: list[Lead]) -> int:
+        return min(len(ordered), spec.MAX_LIMIT)
+
+
+class _PageAsOffset(FakeApi):
+    """``page`` handed to the ORM's ``offset()``: page 2 skips two leads, not one page."""
+
+    def window(self, query: spec.LeadQuery, total: int) -> tuple[int, int]:
+        start = min(query.page - 1, total)
+        return start, min(start + query.limit, total)
+
+
+class _LimitComparedAsText(FakeApi):
+    """``if (req.query.limit > "1000")``: the bound checked on the text, "50" > "1000"."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        limit = dict(_params(request)).get("limit")
+        if limit is not None and limit.isdigit() and limit > "1000":
+            return self.error("VALIDATION_ERROR", detail=f"Invalid value for 'limit': {limit!r}.")
+        return super().__call__(request)
+
+
+#: Each breaks a documented rule the way a real implementation does: (server, data, the rule
+#: the suite must name).
+SUBTLE_3: dict[str, tuple[type[FakeApi], Any, str]] = {
+    "projected_value_as_decimal_text": (mutant(present=_each_lead(_decimal_as_text)), None, "schema.shape"),
+    "serial_ids": (mutant(present=_each_lead(_serial_id)), None, "schema.shape"),
+    "search_across_fields": (
+        mutant(matches=lambda self, q, lead: _across_fields(q, lead)),
+        None,
+        "filter.search",
+    ),
+    "search_phone_digits_only": (
+        mutant(matches=lambda self, q, lead: _phone_digits(q, lead)),
+        None,
+        "filter.search",
+    ),
+    "tags_like_on_joined_column": (
+        mutant(matches=lambda self, q, lead: _tags_like(q, lead)),
+        None,
+        "filter.tags.any",
+    ),
+    "search_after_paging": (_FiltersAfterPaging, None, "page.total"),
+    "total_capped_at_1000": (_TotalCappedAt1000, "big", "page.total"),
+    "page_as_offset": (_PageAsOffset, None, "page.walk"),
+    "limit_compared_as_text": (_LimitComparedAsText, None, "page.limit_max"),
+}

@@ -20,7 +20,7 @@ import respx
 from rotor_leads import spec
 from tests.fake_api import BASE_URL, KEYS, MUTANTS, VARIANTS, FakeApi, leads
 from tests.servers import dripping, flooding, free_port, serve, silent
-from tests.subtle_servers import SUBTLE, SUBTLE_2, data_for
+from tests.subtle_servers import SUBTLE, SUBTLE_2, SUBTLE_3, data_for
 from tests.suite_runs import KEY_ARGS, SUITE, run_suite
 
 pytest_plugins = ["pytester"]
@@ -355,6 +355,16 @@ def test_suite__fails_a_subtly_broken_server(pytester: pytest.Pytester, name: st
     api, kind = rules
     result = run_suite(pytester, api(data_for(kind)), planned_only=True)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-3000:]
+    assert result.requests <= 150  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", list(SUBTLE_3))
+def test_suite__fails_a_server_broken_as_real_ones_break(pytester: pytest.Pytester, name: str) -> None:
+    api, kind, rule = SUBTLE_3[name]
+    result = run_suite(pytester, api(data_for(kind)), planned_only=True)
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
+    assert f"[{rule}]" in output, output[-3000:]
     assert result.requests <= 150  # type: ignore[attr-defined]
 
 
