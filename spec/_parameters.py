@@ -10,9 +10,9 @@ A filter's readings are predicates on ``(value, lead)``, where ``value`` is the 
 
 So ``must ⊆ exact ⊆ may``; a live server is held to the documented bounds unless strict.
 
-Adding a filter is one :class:`Filter` row here (and its SQL row in the mock's store, and the
-parameter in ``openapi.yaml``): the query, the model, the contract suite and the mock read it
-from this table.
+A filter's row here (with its SQL row in the mock's store and its parameter in ``openapi.yaml``)
+is what the query, the model, the suite's checks and the mock read; what else adding one takes
+(its rule, profile readings, data, the suite's plan) is listed in ``docs/development.md``.
 """
 
 from __future__ import annotations

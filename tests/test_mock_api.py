@@ -216,13 +216,19 @@ def test_fail_rate__is_seeded_and_reproducible() -> None:
     assert set(first) == {200, 500}
 
 
-def test_crash__is_the_documented_500(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rotor_leads.mock_server.engine._runtime import Runtime
+@pytest.mark.parametrize("where", ["pipeline", "front_door"])
+def test_crash__is_the_documented_500(app: Flask, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """An unexpected error in a step of the pipeline, or in one the front door does for it (the
+    quota count), is the documented 500."""
+    rt = app.extensions["rotor_mock"]
 
-    def boom(self: Runtime) -> None:
+    def boom(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(Runtime, "sync", boom)
+    if where == "pipeline":
+        monkeypatch.setattr(rt.store, "cached", boom)
+    else:
+        monkeypatch.setattr(rt.state, "spend", boom)
     response = app.test_client().get("/leads", headers=KEY)
     assert (response.status_code, orjson.loads(response.get_data())) == (
         500,

@@ -1,10 +1,12 @@
-"""``GET /leads``: the hot path, in steps that both front doors take.
+"""``GET /leads``: the hot path, one pipeline that every front door drives.
 
 Flask's request and response machinery costs more than the whole answer (a cached page is
 a dictionary lookup), so ``/leads`` and ``/open-api/leads`` are answered here, and every other
-path (admin, docs, CORS preflight, 404) goes on to Flask. In-process (``create_app()``) the
-front door is :class:`LeadsEndpoint`, a WSGI middleware; ``rotor-mock serve`` answers the same
-steps on granian's RSGI interface (``_rsgi``), where waiting costs no thread.
+path (admin, docs, CORS preflight, 404) goes on to Flask. :meth:`LeadsPipeline.answer` takes a
+plain request value to a plain answer value; what it must wait for (a delay, the quota count, a
+page read from the store, catching up with another worker) it yields as data, and the front
+door does it its own way: :class:`LeadsEndpoint` (WSGI, in-process) at once, ``_rsgi`` (what
+``rotor-mock serve`` runs) on the event loop, where waiting costs no thread.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
@@ -281,40 +284,74 @@ def crash(rt: Runtime, path: str) -> ApiError:
     return ApiError(spec.ERRORS["INTERNAL_ERROR"])
 
 
-class LeadsEndpoint:
-    """WSGI middleware: answers ``/leads`` itself and hands every other path to ``app``."""
+@dataclass(slots=True)
+class CatchUp:
+    """Catch up with a change another worker made to the shared state; send back nothing."""
 
-    def __init__(self, rt: Runtime, app: WSGIApp) -> None:
+
+@dataclass(slots=True)
+class Wait:
+    """Wait this long before going on (``Prefer: delay``, ``--latency``); send back nothing."""
+
+    seconds: float
+
+
+@dataclass(slots=True)
+class Spend:
+    """Count the request against ``key``'s quota; send back the :class:`Quota`, or throw
+    :class:`StateUnavailable`."""
+
+    key: ApiKey
+    now: datetime
+
+
+@dataclass(slots=True)
+class Read:
+    """Read the page of ``query`` from the store (it is not cached); send back its bytes."""
+
+    query: spec.LeadQuery
+
+
+@dataclass(slots=True)
+class Answer:
+    """A ``/leads`` answer: status, headers (its content type first) and body."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+Step = CatchUp | Wait | Spend | Read
+_CATCH_UP: Final = CatchUp()
+
+
+class LeadsPipeline:
+    """Answers ``/leads`` for one runtime, whatever front door the request came through."""
+
+    def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.app = app
         self.cors = tuple(CORS_HEADERS.items()) if rt.config.cors else ()
         self.content_type = content_type(rt.profile)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO")
-        if path not in PATHS or environ["REQUEST_METHOD"] == "OPTIONS":
-            return self.app(environ, start_response)
-        started = time.perf_counter()
-        request = LeadsRequest(
-            environ["REQUEST_METHOD"],
-            environ.get(_KEY_ENV),
-            environ.get("HTTP_PREFER"),
-            environ.get("QUERY_STRING", "").encode("latin-1"),
-        )
-        rt = self.rt
+    def answer(self, request: LeadsRequest, path: str) -> Generator[Step | Answer, Any, None]:
+        """The steps of the answer to ``request`` (the method and ``Prefer``, the wait, the
+        scenario and the key, the quota, the parameters, the page), the :class:`Answer` last:
+        yielded, not returned, as a ``StopIteration`` would cost as much as the rest of a cached
+        page. Never raises: an unexpected error is the documented 500, logged."""
+        rt, started = self.rt, time.perf_counter()
         try:
-            rt.sync()
+            if rt.behind:
+                yield _CATCH_UP
             code, delay = prepare(rt, request)
             if delay:
-                deferred = environ.get(DELAYS_ENV)
-                if isinstance(deferred, list):
-                    deferred.append(delay)
-                else:
-                    time.sleep(delay)
+                yield Wait(delay)
             key = authorize(rt, request, code)
             now = datetime.now(UTC)
-            headers, query = admit(rt, request, rt.state.spend(key, now), now)
-            status, body = 200, rt.store.page(query)
+            headers, query = admit(rt, request, (yield Spend(key, now)), now)
+            body = rt.store.cached(query)
+            if body is None:
+                body = yield Read(query)
+            status = 200
         except ApiError as error:
             status, headers, body = error.status, error.headers, error.render()
         except StateUnavailable as exc:
@@ -325,14 +362,50 @@ class LeadsEndpoint:
             status, headers, body = failure.status, failure.headers, failure.render()
         if rt.profile.headers is not None:
             headers = profiled_headers(rt.profile, status, headers)
-        start_response(
-            STATUS_LINES[status],
-            [
-                ("Content-Type", self.content_type),
-                ("Content-Length", str(len(body))),
-                *headers.items(),
-                *self.cors,
-            ],
-        )
         log_entry(rt, request, path, status, started)
-        return [body]
+        yield Answer(status, [("Content-Type", self.content_type), *headers.items(), *self.cors], body)
+
+
+class LeadsEndpoint:
+    """WSGI middleware: answers ``/leads`` through the pipeline, every other path through ``app``."""
+
+    def __init__(self, rt: Runtime, app: WSGIApp) -> None:
+        self.rt = rt
+        self.app = app
+        self.pipeline = LeadsPipeline(rt)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO")
+        if path not in PATHS or environ["REQUEST_METHOD"] == "OPTIONS":
+            return self.app(environ, start_response)
+        request = LeadsRequest(
+            environ["REQUEST_METHOD"],
+            environ.get(_KEY_ENV),
+            environ.get("HTTP_PREFER"),
+            environ.get("QUERY_STRING", "").encode("latin-1"),
+        )
+        rt, steps = self.rt, self.pipeline.answer(request, path)
+        step = next(steps)
+        while type(step) is not Answer:
+            try:
+                if type(step) is Spend:
+                    done: Any = rt.state.spend(step.key, step.now)
+                elif type(step) is Read:
+                    done = rt.store.page(step.query)
+                elif type(step) is Wait:
+                    deferred = environ.get(DELAYS_ENV)
+                    if isinstance(deferred, list):
+                        deferred.append(step.seconds)
+                    else:
+                        time.sleep(step.seconds)
+                    done = None
+                else:
+                    rt.sync()
+                    done = None
+            except Exception as exc:  # the pipeline answers it
+                step = steps.throw(exc)
+            else:
+                step = steps.send(done)
+        step.headers.append(("Content-Length", str(len(step.body))))
+        start_response(STATUS_LINES[step.status], step.headers)
+        return [step.body]

@@ -2,8 +2,8 @@
 
 Waiting costs no thread here: a ``Prefer: delay`` or ``--latency`` is an ``asyncio.sleep``,
 and a request body is read as it arrives, within a deadline and a size limit, so slow clients
-cannot starve the others. ``/leads`` is answered on the event loop (a cached page is a
-dictionary lookup; a page not cached is read in a thread). Every other path goes to the Flask
+cannot starve the others. ``/leads`` is answered by ``_leads``' pipeline on the event loop (a
+cached page is a dictionary lookup; a page not cached is read in a thread). Every other path goes to the Flask
 app in a thread, through a WSGI environ built here. Header names are read exactly as sent: only
 ``x-api-key`` is the key (``x_api_key`` is another header, which WSGI would have merged).
 """
@@ -13,30 +13,24 @@ from __future__ import annotations
 import asyncio
 import io
 import sys
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from flask import Flask
 
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._runtime import Runtime
-from rotor_leads.mock_server.engine.state import StateUnavailable
 from rotor_leads.mock_server.web._errors import JSON, ApiError
 from rotor_leads.mock_server.web._leads import (
-    CORS_HEADERS,
     PATHS,
+    Answer,
+    LeadsPipeline,
     LeadsRequest,
-    admit,
-    authorize,
-    content_type,
+    Read,
+    Spend,
+    Wait,
     crash,
-    log_entry,
-    prepare,
-    profiled_headers,
-    unavailable,
 )
 
 #: Threads per worker for Flask routes and for pages not cached.
@@ -61,8 +55,7 @@ class RsgiApp:
         self.app = app
         self.rt: Runtime = app.extensions["rotor_mock"]
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="rotor-mock")
-        self.cors = list(CORS_HEADERS.items()) if self.rt.config.cors else []
-        self.content_type = content_type(self.rt.profile)
+        self.pipeline = LeadsPipeline(self.rt)
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":
@@ -77,7 +70,6 @@ class RsgiApp:
             proto.response_bytes(error.status, [("content-type", JSON)], error.render())
 
     async def _leads(self, scope: Any, proto: Any) -> None:
-        rt, started = self.rt, time.perf_counter()
         headers_in = scope.headers
         request = LeadsRequest(
             scope.method,
@@ -85,36 +77,25 @@ class RsgiApp:
             headers_in.get("prefer"),
             _raw(scope.query_string),
         )
-        loop = asyncio.get_running_loop()
-        try:
-            if rt.behind:  # another worker changed the state: catch up without blocking the loop
-                await loop.run_in_executor(self.pool, rt.sync)
-            code, delay = prepare(rt, request)
-            if delay:
-                await asyncio.sleep(delay)
-            key = authorize(rt, request, code)
-            now = datetime.now(UTC)
-            quota = await rt.state.spend_async(key, now)
-            headers, query = admit(rt, request, quota, now)
-            store = rt.store
-            body = store.cached(query)
-            if body is None:
-                body = await loop.run_in_executor(self.pool, store.page, query)
-            status = 200
-        except ApiError as error:
-            status, headers, body = error.status, error.headers, error.render()
-        except StateUnavailable as exc:
-            refusal = unavailable(exc)
-            status, headers, body = refusal.status, refusal.headers, refusal.render()
-        except Exception:
-            failure = crash(rt, scope.path)
-            status, headers, body = failure.status, failure.headers, failure.render()
-        if rt.profile.headers is not None:
-            headers = profiled_headers(rt.profile, status, headers)
-        proto.response_bytes(
-            status, [("content-type", self.content_type), *headers.items(), *self.cors], body
-        )
-        log_entry(rt, request, scope.path, status, started)
+        rt, steps, loop = self.rt, self.pipeline.answer(request, scope.path), asyncio.get_running_loop()
+        step = next(steps)
+        while type(step) is not Answer:
+            try:
+                if type(step) is Spend:
+                    done: Any = await rt.state.spend_async(step.key, step.now)
+                elif type(step) is Read:
+                    done = await loop.run_in_executor(self.pool, rt.store.page, step.query)
+                elif type(step) is Wait:
+                    await asyncio.sleep(step.seconds)
+                    done = None
+                else:  # catching up may rebuild the data set: not on the event loop
+                    await loop.run_in_executor(self.pool, rt.sync)
+                    done = None
+            except Exception as exc:  # the pipeline answers it
+                step = steps.throw(exc)
+            else:
+                step = steps.send(done)
+        proto.response_bytes(step.status, step.headers, step.body)
 
     async def _flask(self, scope: Any, proto: Any) -> None:
         try:
