@@ -57,6 +57,14 @@ class Context:
     checked: int = 0
     profile: spec.Profile = spec.ASSUMED
 
+    def __repr__(self) -> str:
+        # What -l shows of the context in every failure: with -vv a repr is shown whole, and
+        # the snapshot's leads and the profile made a failing run print hundreds of megabytes.
+        return (
+            f"Context(strict={self.strict}, checked={self.checked}, snapshot={self.snapshot!r}, "
+            f"rules broken={sorted(self.findings.broken)}, gaps={sorted(self.findings.gaps)})"
+        )
+
     def fail(self, rule_id: str, exchange: Exchange | None, received: str, expected: str) -> None:
         """Report a broken rule: documented rules always fail, assumed ones only when strict."""
         example = Example(rule_id, exchange.describe() if exchange else None, received, expected)

@@ -32,6 +32,17 @@ class Expectation:
     rule_id: str  # the documented rule a wrong total breaks
     assumed_rule_id: str | None  # the assumption that decides between must and may
 
+    def __repr__(self) -> str:
+        # Counts and ids, not whole leads: -l shows it in failures (whole, with -vv).
+        def ids(leads: list[dict[str, Any]]) -> str:
+            shown = [str(lead.get("id"))[:8] for lead in leads[:5]]
+            return f"{len(leads)} [{', '.join(shown)}{', …' if len(leads) > 5 else ''}]"
+
+        return (
+            f"Expectation(must={ids(self.must)}, may={ids(self.may)}, exact={ids(self.exact)}, "
+            f"rule_id={self.rule_id!r}, assumed_rule_id={self.assumed_rule_id!r})"
+        )
+
     @property
     def determinate(self) -> bool:
         return len(self.must) == len(self.may)
@@ -57,6 +68,13 @@ class Snapshot:
     _kept: dict[tuple[bool, str, str, Any], frozenset[int]] = field(
         default_factory=dict, repr=False, compare=False
     )
+
+    def __repr__(self) -> str:
+        # Its size, not its leads: -l shows it in every failure (whole, with -vv).
+        return (
+            f"Snapshot({len(self.everything)} leads with archived=true, {len(self.default)} without, "
+            f"{len(self.exchanges)} requests, problem={self.problem!r}, readings={self.readings!r})"
+        )
 
     @property
     def complete(self) -> bool:

@@ -64,6 +64,12 @@ class Exchange:
     key_name: str = "main"  # which key was used: main, none, no-scope, exhausted, unknown
     raw_params: bool = False  # sent as raw parameters (maybe bad ones), not as ``query``
 
+    def __repr__(self) -> str:
+        # What -l shows of an exchange in a failure (whole, with -vv): what was asked and a
+        # summary of the answer; a listing's thousand leads in every frame made gigabytes.
+        leads = f"{len(self.leads)} leads, " if isinstance(self.body, dict) else ""
+        return f"Exchange({self.describe()}: {leads}pagination={self.pagination!r}, text={self.text[:120]!r})"
+
     @property
     def leads(self) -> list[dict[str, Any]]:
         data = self.body.get("data") if isinstance(self.body, dict) else None

@@ -271,6 +271,18 @@ def test_suite__never_shows_a_key(
         assert secret not in text
 
 
+def test_suite__failures_with_locals_stay_readable(pytester: pytest.Pytester) -> None:
+    """``-l -vv`` shows every local whole: the context, the snapshot and each exchange show a
+    summary, not every lead (260 MB of output for 120 leads, before)."""
+    result = run_suite(
+        pytester, MUTANTS["oldest_first"].api(DATA), "-l", "--tb=long", "-vv", planned_only=True
+    )
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
+    assert "snapshot = Snapshot(" in output and "leads with archived=true" in output
+    assert len(output) < 5 << 20, f"{len(output):,} characters"
+
+
 def _personal_values(leads: list[dict[str, Any]]) -> set[str]:
     """What of the fake's leads is personal: whole values, and the words of names (4 letters or more)."""
     values = {lead[f] for lead in leads for f in ("name", "email", "phone") if lead.get(f)}
