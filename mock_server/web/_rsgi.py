@@ -3,9 +3,15 @@
 Waiting costs no thread here: a ``Prefer: delay`` or ``--latency`` is an ``asyncio.sleep``,
 and a request body is read as it arrives, within a deadline and a size limit, so slow clients
 cannot starve the others. ``/leads`` is answered by ``_leads``' pipeline on the event loop (a
-cached page is a dictionary lookup; a page not cached is read in a thread). Every other path goes to the Flask
-app in a thread, through a WSGI environ built here. Header names are read exactly as sent: only
-``x-api-key`` is the key (``x_api_key`` is another header, which WSGI would have merged).
+cached page is a dictionary lookup; a page not cached is read in a thread). Every other path goes
+to the Flask app in a thread, through a WSGI environ built here. Header names are read exactly as
+sent: only ``x-api-key`` is the key (``x_api_key`` is another header, which WSGI would have merged).
+
+Why a WSGI environ of our own: granian serves one interface per server, and offers no adapter
+that runs a WSGI app inside an RSGI one. Serving everything on its WSGI interface would give back
+a thread to every delayed or slow request; its ASGI interface would need a second adapter
+(a2wsgi) in front of Flask. The admin and documentation paths are not hot: the environ is built
+for them as PEP 3333 says, raw bytes as latin-1 text.
 """
 
 from __future__ import annotations
