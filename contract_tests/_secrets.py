@@ -112,13 +112,7 @@ class Redactor:
 
     def shown_value(self, value: Any) -> Any:
         """A JSON-like value as the suite may write it (see :meth:`shown`)."""
-        if isinstance(value, str):
-            return self.shown(value)
-        if isinstance(value, dict):
-            return {self.shown_value(k): self.shown_value(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.shown_value(v) for v in value]
-        return value
+        return _each_string(value, self.shown)
 
     def _mask_of(self, match: re.Match[Any]) -> str:
         return self._masks[(match.lastindex or 1) - 1]
@@ -166,13 +160,18 @@ class Redactor:
 
     def value(self, value: Any) -> Any:
         """A JSON-like value with every string redacted (dictionary keys too)."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {self.value(k): self.value(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.value(v) for v in value]
-        return value
+        return _each_string(value, self.text)
+
+
+def _each_string(value: Any, change: Callable[[str], str]) -> Any:
+    """A JSON-like value with ``change`` applied to every string in it, dictionary keys too."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {_each_string(k, change): _each_string(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_each_string(v, change) for v in value]
+    return value
 
 
 class RedactingRecords:
