@@ -150,11 +150,17 @@ def open_built(path: Path, *, profile: spec.Profile = spec.ASSUMED) -> LeadStore
     """The file as its server claimed and checked it, for one of that server's workers: opened,
     never checked or built again (a worker replaced while others serve the file must not touch
     it). Raises :class:`StoreError` if it cannot be read."""
+    return _opened(path, profile)
+
+
+def _opened(path: Path, profile: spec.Profile, fix: str = "") -> LeadStore:
+    """The store of the file ``path``, opened as it is. Raises :class:`StoreError` saying it
+    cannot be read, and ``fix``."""
     store = LeadStore(path, profile=profile)
     try:
         store.open_existing()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: cannot read it ({exc})") from None
+        raise StoreError(f"{path}: cannot read it ({exc}){fix}") from None
     return store
 
 
@@ -179,12 +185,7 @@ def open_or_build(
             building(reason)
         _build(path, source=source, leads=leads, progress=progress, profile=profile)
         _verified[_stat_key(path)] = source
-    store = LeadStore(path, profile=profile)
-    try:
-        store.open_existing()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: cannot read it ({exc}); delete it to have it built again") from None
-    return store
+    return _opened(path, profile, "; delete it to have it built again")
 
 
 def _build(
