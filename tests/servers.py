@@ -15,6 +15,13 @@ import httpx
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
+class _Quiet(BaseHTTPRequestHandler):
+    """A request handler that logs nothing (the tests read what the suite says, not the server)."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -25,7 +32,7 @@ def free_port() -> int:
 def serve(api: Handler) -> Iterator[str]:
     """Serve ``api`` (an httpx request → response function) over HTTP; yields the base URL."""
 
-    class Handle(BaseHTTPRequestHandler):
+    class Handle(_Quiet):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             request = httpx.Request("GET", f"http://127.0.0.1{self.path}", headers=dict(self.headers))
             response = api(request)
@@ -38,11 +45,8 @@ def serve(api: Handler) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with _running(ThreadingHTTPServer(("127.0.0.1", 0), Handle)) as port:
-        yield f"http://127.0.0.1:{port}"
+    with _running(Handle) as url:
+        yield url
 
 
 @contextmanager
@@ -50,7 +54,7 @@ def dripping(*, every: float, headers_first: bool = True) -> Iterator[str]:
     """A server that answers every request slowly: the status line and headers at once (or not),
     then one byte of the body every ``every`` seconds, for ever."""
 
-    class Handle(BaseHTTPRequestHandler):
+    class Handle(_Quiet):
         def do_GET(self) -> None:  # noqa: N802
             head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
             if headers_first:
@@ -64,11 +68,8 @@ def dripping(*, every: float, headers_first: bool = True) -> Iterator[str]:
             except OSError:
                 return
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with _running(ThreadingHTTPServer(("127.0.0.1", 0), Handle)) as port:
-        yield f"http://127.0.0.1:{port}"
+    with _running(Handle) as url:
+        yield url
 
 
 @contextmanager
@@ -76,7 +77,7 @@ def flooding(unit: bytes, total: int) -> Iterator[str]:
     """A server that answers every request 200 with a JSON body of ``unit`` repeated up to
     ``total`` bytes (``[unit,unit,…]``), made as it is sent (chunked, never held whole)."""
 
-    class Handle(BaseHTTPRequestHandler):
+    class Handle(_Quiet):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:  # noqa: N802
@@ -95,11 +96,8 @@ def flooding(unit: bytes, total: int) -> Iterator[str]:
             except OSError:
                 return
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with _running(ThreadingHTTPServer(("127.0.0.1", 0), Handle)) as port:
-        yield f"http://127.0.0.1:{port}"
+    with _running(Handle) as url:
+        yield url
 
 
 @contextmanager
@@ -132,12 +130,14 @@ def silent() -> Iterator[str]:
 
 
 @contextmanager
-def _running(server: ThreadingHTTPServer) -> Iterator[int]:
+def _running(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` served on a free port of 127.0.0.1 in a thread; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:
-        yield int(server.server_address[1])
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
