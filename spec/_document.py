@@ -9,6 +9,8 @@ from typing import Any, Final
 
 import yaml
 
+from rotor_leads.spec._parameters import PARAMETERS
+
 DOCUMENT_NAME: Final = "openapi.yaml"
 _COMPONENT_REF: Final = "#/components/schemas/"
 
@@ -18,7 +20,48 @@ def load_document() -> dict[str, Any]:
     """The OpenAPI document, parsed once. Callers must not mutate it."""
     text = files("rotor_leads.spec").joinpath(DOCUMENT_NAME).read_text(encoding="utf-8")
     document: dict[str, Any] = yaml.safe_load(text)
+    problem = parameters_problem(document)
+    if problem is not None:
+        raise RuntimeError(f"{DOCUMENT_NAME}: {problem}")
     return document
+
+
+def query_parameters(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The query parameters of ``GET /leads`` in ``document``, by name (references resolved)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in document["paths"]["/leads"]["get"].get("parameters", []):
+        if "$ref" in item:
+            item = document["components"]["parameters"][item["$ref"].rsplit("/", 1)[-1]]
+        if item.get("in") == "query":
+            out[item["name"]] = item
+    return out
+
+
+def parameters_problem(document: dict[str, Any]) -> str | None:
+    """What in ``document``'s query parameters disagrees with the declared ones (``PARAMETERS``,
+    ``FILTERS`` in ``_parameters``), or ``None``."""
+    found = query_parameters(document)
+    for name, declared in PARAMETERS.items():
+        if name not in found:
+            return (
+                f"no query parameter {name!r}, which spec/_parameters.py declares: add it to the"
+                " parameters of GET /leads"
+            )
+        schema = found[name].get("schema", {})
+        wrong = {k: v for k, v in declared.schema().items() if schema.get(k) != v}
+        if wrong:
+            said = {k: schema.get(k) for k in wrong}
+            return (
+                f"the schema of query parameter {name!r} says {said}, the declaration in"
+                f" spec/_parameters.py {wrong}: make them agree"
+            )
+    extra = sorted(set(found) - set(PARAMETERS))
+    if extra:
+        return (
+            f"query parameter {extra[0]!r} is not declared: add its filter to FILTERS in"
+            " spec/_parameters.py, or remove it from the document"
+        )
+    return None
 
 
 def document_path() -> str:

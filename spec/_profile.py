@@ -576,7 +576,11 @@ _STATUS_RULE: Final = (
 def _check_choice(choice_id: str, value: Any) -> str | None:
     """What is wrong with a choice's value beyond what the schema says, if anything."""
     if choice_id.startswith("filter."):
-        f = next(f for f in FILTERS if f.name == choice_id.removeprefix("filter."))
+        name = choice_id.removeprefix("filter.")
+        f = next((f for f in FILTERS if f.name == name and f.assumed_rule_id), None)
+        if f is None:
+            known = ", ".join(f.name for f in FILTERS if f.assumed_rule_id)
+            return f"no filter {name!r} with readings is declared; the filters with readings: {known}"
         if value not in f.readings:
             return f"{value!r} is not a reading of {f.name}; give one of {', '.join(f.readings)}"
     if choice_id == "headers":

@@ -8,6 +8,7 @@ contract suite checks them; neither restates them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -213,7 +214,17 @@ _RULES: Final = (
     ),
 )
 
+#: Every rule by id: these, and the rule of each extension filter (see ``_parameters``).
 RULES: Final[dict[str, Rule]] = {r.id: r for r in _RULES}
+
+
+def add_rules(rules: Iterable[Rule]) -> None:
+    """Add the rules a declaration makes (an extension filter's); raises ``ValueError`` for an id
+    already taken, naming it."""
+    for r in rules:
+        if r.id in RULES:
+            raise ValueError(f"rule {r.id!r} is declared twice: give the filter another name")
+        RULES[r.id] = r
 
 
 def rule(rule_id: str) -> Rule:

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 import httpx
@@ -124,6 +124,10 @@ def _defaulting(query_string: str, default_limit: int) -> spec.LeadQuery:
     return query if "limit" in query.given else query.with_(limit=default_limit)
 
 
+#: The filters whose value is text (every declared one but the listing's boolean).
+_TEXT_FILTERS: Final = frozenset(f.name for f in spec.FILTERS if f.kind != "listing")
+
+
 def _clamping(raw: str) -> spec.LeadQuery:
     """Where the page is silent, a server may clamp bad values instead of refusing them."""
     values: dict[str, Any] = {}
@@ -133,7 +137,7 @@ def _clamping(raw: str) -> spec.LeadQuery:
             values[name] = max(1, min(number, spec.MAX_LIMIT if name == "limit" else 10**6))
         elif name == "archived":
             values[name] = value == "true"
-        elif name in ("search", "stage", "tags"):
+        elif name in _TEXT_FILTERS:
             values[name] = value or None
     return spec.LeadQuery().with_(**values)
 

@@ -49,13 +49,17 @@ def newest_first_stream(leads: Iterable[spec.Lead], ties: str = "id_descending")
 
 
 def spellings(conn: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
-    """Every stage and every tag stored, for readings that match more than one spelling."""
-    return {
-        "stage": tuple(
-            r[0] for r in conn.execute("SELECT DISTINCT stage FROM counts WHERE stage IS NOT NULL")
-        ),
-        "tags": tuple(r[0] for r in conn.execute("SELECT DISTINCT tag FROM lead_tags")),
+    """Every value stored for each filter of a text field (``stage``, and the like), and every
+    tag: for readings that match more than one spelling."""
+    out = {
+        f.name: tuple(
+            r[0] for r in conn.execute(f"SELECT DISTINCT {f.field} FROM counts WHERE {f.field} IS NOT NULL")
+        )
+        for f in spec.FILTERS
+        if f.kind in ("exact", "one_of")
     }
+    out["tags"] = tuple(r[0] for r in conn.execute("SELECT DISTINCT tag FROM lead_tags"))
+    return out
 
 
 def _lower(value: object) -> str | None:

@@ -164,8 +164,9 @@ class LeadStore:
         reading = self.profile.readings.get(name)
         if reading is None or name not in self._spellings:
             return ()
-        predicate = next(f for f in spec.FILTERS if f.name == name).read(reading)
-        shape = (lambda v: {name: [v]}) if name == "tags" else (lambda v: {name: v})
+        f = next(f for f in spec.FILTERS if f.name == name)
+        predicate = f.read(reading)
+        shape = (lambda v: {f.field: [v]}) if f.kind == "any_of" else (lambda v: {f.field: v})
         return tuple(v for v in self._spellings[name] if predicate(value, shape(v)))
 
     @property
