@@ -1,68 +1,217 @@
-"""What adding a filter takes: one spec row and one SQL row. This test adds ``priority=`` as a
-newcomer would (plus its parameter in openapi.yaml, which the mock does not read) and checks
-that the query, the model and the store all follow, alone and combined with every filter."""
+"""Adding a filter takes its declaration and its parameter in ``openapi.yaml``, nothing else.
+
+The test copies the three rooms, adds ``priority=`` to the copy the way docs/development.md
+says (one line in ``FILTERS``, one parameter in the document), and runs the copy in processes of
+its own: the in-process mock and the suite on it, strict; and a served mock whose profile ignores
+the new filter (as a live server that does not know it would), which the lenient suite passes
+with a spec gap, the strict one fails, and a recording names. Nothing is patched.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy as copy_of
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from rotor_leads import spec
-from rotor_leads.mock_server.engine._data import generate_leads
-from rotor_leads.mock_server.engine.store import LeadStore
-from rotor_leads.mock_server.engine.store._filters import FILTER_SQL, equals_column
-from rotor_leads.spec import _parameters, _query
+from rotor_leads import contract_tests, mock_server, spec
+from rotor_leads.spec._document import parameters_problem
+from tests.served import serve
 
-# The spec row: how the value is read, the rules it implements, the model's three readings.
-PRIORITY = spec.Filter(
-    "priority",
-    _parameters.text(max_length=10),
-    rule_id="filter.stage",  # a real row names its own documented rule in spec/_rules.py
-    exact=spec.equals("priority")[0],
-    must=spec.equals("priority")[1],
-    may=spec.equals("priority")[2],
+ROOMS = {"spec": spec, "mock_server": mock_server, "contract_tests": contract_tests}
+DECLARATION = "spec/_parameters.py"
+DOCUMENT = "spec/openapi.yaml"
+END_OF_FILTERS = "\n)\n\nadd_rules("  # the declaration's end: a new line goes before it
+PRIORITY_LINE = '    one_of("priority", ("low", "medium", "high")),\n'
+PRIORITY_PARAMETER = """    priority:
+      name: priority
+      in: query
+      required: false
+      description: Filter by priority. An extension the reference page does not document.
+      schema:
+        enum: [low, medium, high]
+"""
+KEYS = (
+    "--api-key",
+    "demo-key-unlimited",
+    "--no-scope-key",
+    "demo-key-no-scope",
+    "--exhausted-key",
+    "demo-key-exhausted",
 )
-# The SQL row.
-SQL = {**FILTER_SQL, "priority": equals_column("priority")}
+TIMEOUT = 240
 
 
-@pytest.fixture
-def with_priority(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    filters = (*spec.FILTERS, PRIORITY)
-    parameters = {**spec.PARAMETERS, "priority": PRIORITY}
-    for module in (_parameters, _query, spec):
-        monkeypatch.setattr(module, "FILTERS", filters, raising=False)
-        monkeypatch.setattr(module, "PARAMETERS", parameters, raising=False)
-    yield
+def _edit(path: Path, anchor: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(anchor) == 1, f"{path}: the anchor the docs name moved: {anchor!r}"
+    path.write_text(text.replace(anchor, new), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rooms copied into ``rotor_leads/`` (a namespace package, as installed), with
+    ``priority=`` added as docs/development.md says."""
+    root = tmp_path_factory.mktemp("new-filter")
+    for name, module in ROOMS.items():
+        shutil.copytree(
+            Path(module.__file__).parent,
+            root / "rotor_leads" / name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyd"),
+        )
+    package = root / "rotor_leads"
+    _edit(package / DECLARATION, END_OF_FILTERS, "\n" + PRIORITY_LINE.rstrip("\n") + END_OF_FILTERS)
+    tags = '        - $ref: "#/components/parameters/tags"\n'
+    _edit(package / DOCUMENT, tags, tags + '        - $ref: "#/components/parameters/priority"\n')
+    _edit(package / DOCUMENT, "    rotorApiVersion:\n", PRIORITY_PARAMETER + "    rotorApiVersion:\n")
+    return root
+
+
+def _changed_files(root: Path) -> list[str]:
+    changed = []
+    for name, module in ROOMS.items():
+        original = Path(module.__file__).parent
+        for path in sorted((root / "rotor_leads" / name).rglob("*")):
+            if path.is_file():
+                relative = path.relative_to(root / "rotor_leads")
+                if path.read_bytes() != (original / relative.relative_to(name)).read_bytes():
+                    changed.append(str(relative))
+    return changed
+
+
+def _env(root: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _suite(root: Path, name: str, *args: str) -> subprocess.Popen[str]:
+    """The copy's ``rotor-contract`` with ``args``, a report and a JUnit file named ``name``."""
+    script = Path(sysconfig.get_path("scripts")) / "rotor-contract"
+    return subprocess.Popen(
+        [str(script), *args, "-q", "--report", f"{name}.json", "--junitxml", f"{name}.xml"],
+        cwd=root,
+        env=_env(root),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finish(root: Path, run: subprocess.Popen[str], name: str) -> tuple[int, dict[str, Any], str]:
+    output, _ = run.communicate(timeout=TIMEOUT)
+    report = json.loads((root / f"{name}.json").read_text(encoding="utf-8"))
+    return run.returncode, report, output
+
+
+def _passed_cases(root: Path, name: str) -> set[str]:
+    cases = ET.parse(root / f"{name}.xml").getroot().iter("testcase")
+    return {c.get("name", "") for c in cases if not list(c)}  # no failure, error or skipped inside
+
+
+def test_new_filter__two_files_and_the_mock_and_the_suite_follow(copy: Path) -> None:
+    assert _changed_files(copy) == [DECLARATION, DOCUMENT]
+    # A server that ignores priority, as one that does not know it would: the copy's mock, told
+    # so by a profile (the reading "ignored" every extension filter has).
+    ignoring = copy / "ignoring.json"
+    ignoring.write_text(
+        json.dumps(
+            {
+                "format": "rotor-leads-profile",
+                "version": 1,
+                "choices": {"filter.priority": {"value": "ignored"}},
+            }
+        )
+    )
+    own = _suite(copy, "own", "--record-profile", "own-profile.json")  # the copy's in-process mock
+    with serve(
+        copy, "--leads", "1300", "--seed", "5", "--profile", str(ignoring), env=_env(copy), cwd=copy
+    ) as mock:
+        lenient = _suite(copy, "lenient", "--base-url", mock.url, *KEYS, "--record-profile", "seen.json")
+        strict = _suite(copy, "strict", "--base-url", mock.url, *KEYS, "--strict-contract")
+        results = {name: _finish(copy, run, name) for name, run in (("lenient", lenient), ("strict", strict))}
+    code, report, output = _finish(copy, own, "own")
+
+    # The mock serves it and the suite sends it: alone, at the boundaries, with each other filter.
+    assert code == 0, output[-3000:]
+    assert report["mode"] == "strict"
+    sent = {c for c in _passed_cases(copy, "own") if "priority" in c}
+    assert {
+        "test_planned_query__keeps_the_contract[priority_rarest__last_page_one_less]",
+        "test_planned_query__keeps_the_contract[priority_commonest_archived__middle_page]",
+        "test_planned_query__keeps_the_contract[search_and_priority]",
+        "test_planned_query__keeps_the_contract[stage_and_priority]",
+        "test_planned_query__keeps_the_contract[tags_and_priority]",
+    } <= sent, output[-3000:]
+    recorded = json.loads((copy / "own-profile.json").read_text())["choices"]["filter.priority"]
+    assert recorded["value"] == "exact"
+
+    # A server that ignores it breaks no documented rule: a spec gap, not a failure...
+    code, report, output = results["lenient"]
+    assert code == 0, output[-3000:]
+    assert [gap["rule"] for gap in report["gaps"]] == ["filter.priority"], output[-3000:]
+    assert "an extension: the reference page does not document priority" in output.lower()
+    seen = json.loads((copy / "seen.json").read_text())["choices"]["filter.priority"]
+    assert seen["value"] == "ignored", seen
+    # ...which a strict run holds it to.
+    code, report, output = results["strict"]
+    assert code == 1, output[-3000:]
+    assert [rule["rule"] for rule in report["rules_broken"]] == ["filter.priority"], output[-3000:]
+
+
+def test_new_filter__the_copy_refuses_a_bad_value_and_reads_a_good_one(copy: Path) -> None:
+    probe = (
+        "from rotor_leads import spec\n"
+        "q = spec.parse_query_string('priority=high&stage=won')\n"
+        "print(q.priority, q.stage, spec.rule('filter.priority').kind)\n"
+        "try:\n"
+        "    spec.parse_query_string('priority=urgent')\n"
+        "except spec.ParameterError as error:\n"
+        "    print(error.parameter, error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=copy, env=_env(copy), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "high won assumed",
+        "priority Invalid value for 'priority': 'urgent'. Give one of low, medium, high.",
+    ]
+
+
+def _without_stage(document: dict[str, Any]) -> None:
+    document["paths"]["/leads"]["get"]["parameters"].remove({"$ref": "#/components/parameters/stage"})
+
+
+def _short_tags(document: dict[str, Any]) -> None:
+    document["components"]["parameters"]["tags"]["schema"]["maxLength"] = 10
+
+
+def _with_priority(document: dict[str, Any]) -> None:
+    document["paths"]["/leads"]["get"]["parameters"].append(
+        {"name": "priority", "in": "query", "schema": {"type": "string"}}
+    )
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("change", "problem"),
     [
-        "priority=high",
-        "priority=low&archived=true&limit=7&page=2",
-        "priority=medium&stage=won",
-        "priority=high&tags=vip,solar",
-        "priority=low&search=an",
-        "priority=medium&search=son&stage=new&tags=hvac&archived=true",
-        "priority=urgent",
+        (_without_stage, "no query parameter 'stage', which spec/_parameters.py declares"),
+        (_short_tags, "the schema of query parameter 'tags' says {'maxLength': 10}"),
+        (_with_priority, "query parameter 'priority' is not declared: add its filter to FILTERS"),
     ],
 )
-def test_new_filter__the_store_answers_as_the_model(with_priority: None, query: str) -> None:
-    leads: list[dict[str, Any]] = list(generate_leads(400, seed=6))
-    store = LeadStore(filters=SQL)
-    store.load(leads, source="test")
-    parsed = spec.parse_query_string(query)
-    assert parsed.priority == query.split("=")[1].split("&")[0]
-    expected = spec.apply(parsed, leads)
-    body = orjson.loads(store.page(parsed))
-    assert [lead["id"] for lead in body["data"]] == [lead["id"] for lead in expected.data]
-    assert body["pagination"]["total"] == expected.total
-
-
-def test_new_filter__a_store_without_its_sql_row_refuses_to_start(with_priority: None) -> None:
-    with pytest.raises(RuntimeError, match=r"no SQL for \['priority'\]"):
-        LeadStore()
+def test_document__a_parameter_that_disagrees_with_the_declaration_is_named(
+    change: Callable[[dict[str, Any]], None], problem: str
+) -> None:
+    document = copy_of.deepcopy(spec.load_document())
+    assert parameters_problem(document) is None
+    change(document)
+    assert problem in (parameters_problem(document) or "")
