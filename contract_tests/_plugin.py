@@ -225,6 +225,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "live_safe: a check that is cheap enough in requests to run against a live target"
     )
+    try:
+        spec.load_document()
+    except spec.DocumentError as exc:
+        raise pytest.UsageError(str(exc)) from None
     base_url = _option(config, "base_url") or os.environ.get("ROTOR_BASE_URL")
     config.option.base_url = base_url
     if base_url and not _option(config, "api_key"):

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rotor_leads.spec._document import (
+    DocumentError,
     component_schema,
     document_path,
     documented_fields,
@@ -103,6 +104,7 @@ if TYPE_CHECKING:
     from rotor_leads.spec._strategies import from_schema
 
 __all__ = [
+    "DocumentError",
     "MissingExtra",
     "check_extra",
     "requires_extra",

@@ -15,14 +15,23 @@ DOCUMENT_NAME: Final = "openapi.yaml"
 _COMPONENT_REF: Final = "#/components/schemas/"
 
 
+#: libyaml's loader where PyYAML was built with it (a few times faster), else the Python one.
+_LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class DocumentError(RuntimeError):
+    """The OpenAPI document disagrees with the declared parameters; the message says where."""
+
+
 @cache
 def load_document() -> dict[str, Any]:
-    """The OpenAPI document, parsed once. Callers must not mutate it."""
+    """The OpenAPI document, parsed once. Callers must not mutate it. Raises
+    :class:`DocumentError` where its query parameters disagree with the declared ones."""
     text = files("rotor_leads.spec").joinpath(DOCUMENT_NAME).read_text(encoding="utf-8")
-    document: dict[str, Any] = yaml.safe_load(text)
+    document: dict[str, Any] = yaml.load(text, Loader=_LOADER)
     problem = parameters_problem(document)
     if problem is not None:
-        raise RuntimeError(f"{DOCUMENT_NAME}: {problem}")
+        raise DocumentError(f"spec/{DOCUMENT_NAME}: {problem}")
     return document
 
 

@@ -57,18 +57,22 @@ def _edit(path: Path, anchor: str, new: str) -> None:
     path.write_text(text.replace(anchor, new), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The rooms copied into ``rotor_leads/`` (a namespace package, as installed), with
-    ``priority=`` added as docs/development.md says."""
-    root = tmp_path_factory.mktemp("new-filter")
+def _rooms(root: Path) -> Path:
+    """The rooms copied into ``root/rotor_leads/`` (a namespace package, as installed)."""
     for name, module in ROOMS.items():
         shutil.copytree(
             Path(module.__file__).parent,
             root / "rotor_leads" / name,
             ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyd"),
         )
-    package = root / "rotor_leads"
+    return root / "rotor_leads"
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rooms copied, with ``priority=`` added as docs/development.md says."""
+    root = tmp_path_factory.mktemp("new-filter")
+    package = _rooms(root)
     _edit(package / DECLARATION, END_OF_FILTERS, "\n" + PRIORITY_LINE.rstrip("\n") + END_OF_FILTERS)
     tags = '        - $ref: "#/components/parameters/tags"\n'
     _edit(package / DOCUMENT, tags, tags + '        - $ref: "#/components/parameters/priority"\n')
@@ -215,3 +219,28 @@ def test_document__a_parameter_that_disagrees_with_the_declaration_is_named(
     assert parameters_problem(document) is None
     change(document)
     assert problem in (parameters_problem(document) or "")
+
+
+def test_new_filter__a_document_that_disagrees_stops_each_command_in_one_line(tmp_path: Path) -> None:
+    package = _rooms(tmp_path)
+    _edit(package / DECLARATION, END_OF_FILTERS, "\n" + PRIORITY_LINE.rstrip("\n") + END_OF_FILTERS)
+    scripts = Path(sysconfig.get_path("scripts"))
+    runs = [
+        subprocess.Popen(
+            [str(scripts / command), *args],
+            cwd=tmp_path,
+            env=_env(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command, args in (("rotor-contract", ()), ("rotor-mock", ("serve", "--port", "1")))
+    ]
+    for run, code in zip(runs, (4, 1), strict=True):
+        out, err = run.communicate(timeout=60)
+        assert run.returncode == code, (out, err)
+        assert err.strip().endswith(
+            "spec/openapi.yaml: no query parameter 'priority', which spec/_parameters.py declares:"
+            " add it to the parameters of GET /leads"
+        ), err
+        assert "Traceback" not in out + err and len(err.strip().splitlines()) == 1, err
