@@ -31,7 +31,7 @@ from rotor_leads.mock_server.engine._keys import DEMO_KEY_NOTES, DEMO_KEYS, Keys
 from rotor_leads.mock_server.engine._runtime import (
     build_store,
     fixtures_store,
-    load_config_profile,
+    load_behaviour,
     reset_state,
     seeded_source,
 )
@@ -348,8 +348,8 @@ def _prepare(config: MockConfig, url: str) -> Claim | None:
 def _build_db(config: MockConfig) -> None:
     """The --db file checked, and built (with a progress bar) only if it must be."""
     assert config.db is not None
-    profile = load_config_profile(config)
-    reason = inspect_file(config.db, seeded_source(config, profile))
+    behaviour = load_behaviour(config)
+    reason = inspect_file(config.db, seeded_source(config, behaviour))
     if reason is None:
         click.echo(f"Reusing {config.leads} leads from {config.db} (checked)")
         return
@@ -358,7 +358,7 @@ def _build_db(config: MockConfig) -> None:
     with click.progressbar(
         length=config.leads, label=f"Building {config.leads} leads into {config.db}"
     ) as bar:
-        build_store(config, profile=profile, progress=lambda done: bar.update(done - bar.pos)).close()
+        build_store(config, behaviour=behaviour, progress=lambda done: bar.update(done - bar.pos)).close()
 
 
 def _run(host: str, port: int, workers: int) -> None:

@@ -70,7 +70,7 @@ from rotor_leads.spec._profile import (
     Outcome,
     Profile,
     ProfileError,
-    Refused,
+    left_out,
     load_profile,
     map_strings,
 )
@@ -121,8 +121,8 @@ __all__ = [
     "Outcome",
     "Profile",
     "ProfileError",
-    "Refused",
     "decode_pairs",
+    "left_out",
     "load_profile",
     "map_strings",
     "profile_drift",

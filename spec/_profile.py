@@ -11,6 +11,9 @@ A profile file is JSON, valid against ``spec/profile.schema.json`` (which descri
 choice); :func:`load_profile` reads one and :meth:`Profile.to_json` writes one. A choice a
 recording could not observe is listed under ``"unobserved"`` with the reason, and reads as
 :data:`ASSUMED`'s.
+
+A profile is data and what it means (typed views, the refusals a server was seen to give);
+what the mock does with one on each request is the mock's (``mock_server/engine/_behaviour.py``).
 """
 
 from __future__ import annotations
@@ -28,8 +31,7 @@ from typing import Any, Final
 from jsonschema import Draft202012Validator
 
 from rotor_leads.spec._model import TIE_ORDERS
-from rotor_leads.spec._parameters import FILTERS, PARAMETERS, ParameterError
-from rotor_leads.spec._query import LeadQuery, decode_pairs, parse_query_string
+from rotor_leads.spec._parameters import FILTERS
 from rotor_leads.spec._rules import DEFAULT_LIMIT, DEFAULT_PAGE, ERRORS, MAX_TEXT_LENGTH
 
 FORMAT: Final = "rotor-leads-profile"
@@ -80,16 +82,6 @@ ACTIONS: Final = ("refuse", "clamp", "default", "value", "first", "last", "accep
 
 class ProfileError(ValueError):
     """A profile file that cannot be used; the message names the file, the place and the fix."""
-
-
-class Refused(ParameterError):
-    """A request this server refuses: ``status`` and the rendered JSON ``body`` to answer."""
-
-    def __init__(self, parameter: str, status: int, body: Any, *, kind: str, raw: str) -> None:
-        message = body.get("message") if isinstance(body, dict) else None
-        super().__init__(parameter, str(message or f"refused with {status}"), kind=kind, raw=raw)
-        self.status = status
-        self.body = body
 
 
 def map_strings(value: Any, change: Callable[[str], str]) -> Any:
@@ -307,23 +299,6 @@ class Profile:
         value = self.value("headers")
         return dict(value) if value is not None else None
 
-    def present(self, lead: Mapping[str, Any]) -> dict[str, Any]:
-        """``lead`` as this server shows it: its fields left out as ``lead.fields`` says, and
-        the undocumented fields it sends (their recorded example, where the lead has none)."""
-        fields = self.fields or {}
-        out = {}
-        for name, value in lead.items():
-            presence = fields.get(name)
-            if presence == "never" or (
-                (presence == "omitted_when_null" and value is None)
-                or (presence == "omitted_when_empty" and _is_empty(value))
-            ):
-                continue
-            out[name] = value
-        for name, example in self.extra_examples["lead"].items():
-            out.setdefault(name, example)
-        return out
-
     def presence_problems(self, lead: Mapping[str, Any]) -> list[str]:
         """How ``lead`` shows its fields otherwise than ``lead.fields`` says (none if not recorded)."""
         problems = []
@@ -368,66 +343,6 @@ class Profile:
     def repeated(self) -> Outcome:
         found = self.choices.get("bad_value.repeated")
         return Outcome.from_json(found.value) if found is not None else _validation_refusal()
-
-    @cached_property
-    def reads_as_assumed(self) -> bool:
-        """Whether a query string reads exactly as :func:`~spec.parse_query_string` reads it."""
-        return (
-            all(
-                c.value == _validation_refusal().to_json()
-                for cid, c in self.choices.items()
-                if cid.startswith("bad_value.")
-            )
-            and self.default_limit == DEFAULT_LIMIT
-            and self.default_page == DEFAULT_PAGE
-            and self.unknown_parameters.action == "ignore"
-        )
-
-    # -- reading a request ------------------------------------------------------------------
-
-    def read_query(self, raw: bytes | str) -> LeadQuery:
-        """The query this server reads from a raw query string: each bad value refused,
-        clamped, defaulted or taken as recorded; the recorded defaults of limit and page.
-
-        Raises :class:`Refused` (a status and body to answer) or :class:`ParameterError` (the
-        mock's own ``400 VALIDATION_ERROR``).
-        """
-        if self.reads_as_assumed:
-            return parse_query_string(raw)
-        values: dict[str, Any] = {}
-        for name, text in decode_pairs(raw):
-            parameter = PARAMETERS.get(name)
-            if parameter is None:
-                if self.unknown_parameters.action == "refuse":
-                    raise _refuse(self.unknown_parameters, name, text, "unknown", "")
-                continue
-            if name in values:
-                repeated = self.repeated
-                if repeated.action == "first":
-                    continue
-                if repeated.action != "last":
-                    message = f"'{name}' is given more than once. Give it once."
-                    raise _refuse(repeated, name, text, "repeated", message)
-            try:
-                values[name] = parameter.parse(name, text)
-            except ParameterError as error:
-                outcome = self.bad_value(name, error.kind)
-                taken = _take(outcome, parameter.name, parameter.bounds, error)
-                if taken is _DEFAULT:
-                    values.pop(name, None)
-                else:
-                    values[name] = taken
-        query = LeadQuery(tuple((name, values[name]) for name in PARAMETERS if name in values))
-        if "limit" not in values and self.default_limit != DEFAULT_LIMIT:
-            query = query.with_(limit=self.default_limit)
-        if "page" not in values and self.default_page != DEFAULT_PAGE:
-            query = query.with_(page=self.default_page)
-        return query
-
-    def refuse_unknown_key(self, key: str) -> tuple[int, Any]:
-        """The status and body answering an unknown key."""
-        outcome = self.unknown_key
-        return int(outcome.status or 401), render(outcome.body, {"key": key})
 
     # -- the file ---------------------------------------------------------------------------
 
@@ -489,40 +404,6 @@ def _with_message(body: Any) -> Any:
 def _order(choice_id: str) -> int:
     names = list(CHOICES)
     return names.index(choice_id) if choice_id in names else len(names)
-
-
-_DEFAULT: Final = object()
-
-
-def _refuse(outcome: Outcome, parameter: str, raw: str, kind: str, message: str) -> Refused:
-    body = render(outcome.body, {"parameter": parameter, "value": raw, "message": message})
-    return Refused(parameter, int(outcome.status or 400), body, kind=kind, raw=raw)
-
-
-def _take(outcome: Outcome, name: str, bounds: tuple[int, int] | None, error: ParameterError) -> Any:
-    """The value a server serves for a bad one, or :data:`_DEFAULT`; raises :class:`Refused`."""
-    if (
-        outcome.action == "clamp"
-        and bounds is not None
-        and error.kind in ("zero", "negative", "above_maximum")
-    ):
-        return bounds[0] if error.kind != "above_maximum" else bounds[1]
-    if outcome.action in ("default", "clamp"):
-        return _DEFAULT
-    if outcome.action == "value":
-        try:
-            return PARAMETERS[name].parse(name, _text(outcome.value))
-        except ParameterError:
-            return _DEFAULT
-    if outcome.action == "accept" and error.kind == "too_long":
-        return error.raw or None
-    raise _refuse(outcome, name, error.raw, error.kind, str(error))
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 #: How deep a profile file may nest, from its top (a refusal's body is 4 levels down, an extra
@@ -735,3 +616,12 @@ def choice_ids() -> Sequence[str]:
 
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
+
+
+def left_out(presence: str | None, value: Any) -> bool:
+    """Whether a field shown as ``presence`` (one of :data:`PRESENCE`) is left out of a lead
+    when its value is ``value``."""
+    return presence == "never" or (
+        (presence == "omitted_when_null" and value is None)
+        or (presence == "omitted_when_empty" and _is_empty(value))
+    )

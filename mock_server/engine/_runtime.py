@@ -14,6 +14,7 @@ from typing import Any, Final
 import orjson
 
 from rotor_leads import spec
+from rotor_leads.mock_server.engine._behaviour import Behaviour
 from rotor_leads.mock_server.engine._config import MockConfig
 from rotor_leads.mock_server.engine._data import GENERATOR, generate_leads, load_fixture_file, validate_leads
 from rotor_leads.mock_server.engine.state import SharedState, StateUnavailable, open_state
@@ -24,37 +25,22 @@ from rotor_leads.mock_server.engine.store import LeadStore, Progress, open_built
 EPOCH: Final = "epoch"
 FIXTURES: Final = "fixtures"
 _START_EPOCH: Final = {"data": 0, "scenario": None}
+#: This project's behaviour (the assumed rules).
+ASSUMED: Final = Behaviour()
 
 
-def load_config_profile(config: MockConfig) -> spec.Profile:
-    """The behaviour profile ``config`` names, or this project's. Raises ``spec.ProfileError``."""
-    return spec.load_profile(config.profile) if config.profile is not None else spec.ASSUMED
+def load_behaviour(config: MockConfig) -> Behaviour:
+    """The behaviour of the profile ``config`` names, or this project's. Raises
+    ``spec.ProfileError``."""
+    return Behaviour(spec.load_profile(config.profile)) if config.profile is not None else ASSUMED
 
 
-def seeded_source(config: MockConfig, profile: spec.Profile = spec.ASSUMED) -> str:
+def seeded_source(config: MockConfig, behaviour: Behaviour = ASSUMED) -> str:
     source = f"seeded:{GENERATOR}:leads={config.leads}:seed={config.seed}"
-    shaping = _shaping(profile)
+    shaping = behaviour.shaping()
     if shaping:  # a profile that changes what is stored makes another data set file
         source += f":profile={zlib.crc32(orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS)):08x}"
     return source
-
-
-def _shaping(profile: spec.Profile) -> dict[str, Any]:
-    """What of a profile changes the stored data: lead fields, extras, tie order, readings."""
-    shaping: dict[str, Any] = {}
-    if profile.fields or profile.extra_examples["lead"]:
-        shaping["lead"] = [profile.fields, profile.extra_examples["lead"]]
-    if profile.ties != spec.TIE_ORDERS[0]:
-        shaping["ties"] = profile.ties
-    if profile.custom_readings:
-        shaping["readings"] = profile.custom_readings
-    return shaping
-
-
-def _presented(leads: Iterable[dict[str, Any]], profile: spec.Profile) -> Iterable[dict[str, Any]]:
-    if not profile.fields and not profile.extra_examples["lead"]:
-        return leads
-    return (profile.present(lead) for lead in leads)
 
 
 def build_store(
@@ -62,15 +48,16 @@ def build_store(
     *,
     progress: Progress | None = None,
     building: Callable[[str], None] | None = None,
-    profile: spec.Profile = spec.ASSUMED,
+    behaviour: Behaviour = ASSUMED,
 ) -> LeadStore:
-    """The seeded data set of ``config`` (shaped by ``profile``): reused from ``config.db`` if
+    """The seeded data set of ``config`` (shaped by ``behaviour``): reused from ``config.db`` if
     it holds it intact, built (again) otherwise (``building`` is told why). Raises
     :class:`~mock_server._store.StoreError` for a file that cannot be used."""
-    source = seeded_source(config, profile)
+    source = seeded_source(config, behaviour)
+    profile = behaviour.profile
 
     def leads() -> Iterable[dict[str, Any]]:
-        return _presented(generate_leads(config.leads, seed=config.seed), profile)
+        return behaviour.presented(generate_leads(config.leads, seed=config.seed))
 
     if config.db is not None and config.db_ready:
         return open_built(config.db, profile=profile)
@@ -83,10 +70,10 @@ def build_store(
     return store
 
 
-def fixtures_store(leads: list[dict[str, Any]], profile: spec.Profile = spec.ASSUMED) -> LeadStore:
-    """A store of a user's leads (shaped by ``profile``), in memory, fully loaded."""
-    store = LeadStore(None, profile=profile)
-    store.load(list(_presented(leads, profile)), source="fixtures")
+def fixtures_store(leads: list[dict[str, Any]], behaviour: Behaviour = ASSUMED) -> LeadStore:
+    """A store of a user's leads (shaped by ``behaviour``), in memory, fully loaded."""
+    store = LeadStore(None, profile=behaviour.profile)
+    store.load(list(behaviour.presented(leads)), source="fixtures")
     return store
 
 
@@ -116,7 +103,8 @@ class Runtime:
 
     def __init__(self, config: MockConfig) -> None:
         self.config = config
-        self.profile = load_config_profile(config)
+        self.behaviour = load_behaviour(config)
+        self.profile = self.behaviour.profile
         self.state = open_state(config.state_dir, config.shared_state)
         limited = [k.key for k in config.keys.values() if k.daily_limit is not None and not k.exhausted]
         prepare = getattr(self.state, "prepare", None)
@@ -178,16 +166,18 @@ class Runtime:
         # from it. Its connections close when it is garbage, after its last request.
         fixtures = self.state.get(FIXTURES)
         if fixtures is None:
-            store, source = build_store(self.config, profile=self.profile), "seeded"
+            store, source = build_store(self.config, behaviour=self.behaviour), "seeded"
         else:
-            store, source = fixtures_store(fixtures, self.profile), "fixtures"
+            store, source = fixtures_store(fixtures, self.behaviour), "fixtures"
         self.store, self.data_source = store, source
 
     def load_leads(self, records: Any) -> int:
         """Replace the data set with a user's leads, validated and stored first (a set that
         cannot be served changes nothing); returns how many. The scenario stays as it is."""
         leads = validate_leads(records, source="request body")
-        fixtures_store(leads, self.profile)  # fails here, not in every worker, if the leads cannot be stored
+        fixtures_store(
+            leads, self.behaviour
+        )  # fails here, not in every worker, if the leads cannot be stored
         self.state.update_many({FIXTURES: lambda _: leads, EPOCH: _next_data})  # together, or not at all
         self.sync(wait=True)
         return self.store.count

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
 from rotor_leads import spec
+from rotor_leads.mock_server.engine._behaviour import Behaviour, Refused
 from rotor_leads.mock_server.engine._config import MAX_DELAY_MS
 from rotor_leads.mock_server.engine._keys import ApiKey, mask
 from rotor_leads.mock_server.engine._runtime import Runtime
@@ -120,7 +121,7 @@ def _authenticate(rt: Runtime, raw_key: str | None) -> ApiKey:
         raise ApiError(spec.ERRORS["AUTHENTICATION_REQUIRED"])
     key = rt.config.keys.get(raw_key)
     if key is None:
-        status, body = rt.profile.refuse_unknown_key(raw_key)
+        status, body = rt.behaviour.refuse_unknown_key(raw_key)
         raise ApiError.answer(status, body)
     if spec.REQUIRED_SCOPE not in key.scopes:
         raise ApiError(spec.ERRORS["INSUFFICIENT_SCOPE"])
@@ -157,7 +158,7 @@ def authorize(rt: Runtime, request: LeadsRequest, code: int | None) -> ApiKey:
         raise ApiError(spec.ERRORS["INTERNAL_ERROR"])
     if rt.profile.error_order == "parameters_first":  # a profiled server that reads them first
         try:
-            read_query(rt.profile, request)
+            read_query(rt.behaviour, request)
         except ApiError as refused:
             # Refused before it is counted: the quota as it stands, for a known key.
             known = rt.config.keys.get(request.key or "")
@@ -171,12 +172,12 @@ def authorize(rt: Runtime, request: LeadsRequest, code: int | None) -> ApiKey:
 
 
 def read_query(
-    profile: spec.Profile, request: LeadsRequest, headers: dict[str, str] | None = None
+    behaviour: Behaviour, request: LeadsRequest, headers: dict[str, str] | None = None
 ) -> spec.LeadQuery:
-    """The query of ``request`` as ``profile`` reads it. Raises :class:`ApiError`."""
+    """The query of ``request`` as ``behaviour`` reads it. Raises :class:`ApiError`."""
     try:
-        return profile.read_query(request.query)
-    except spec.Refused as refused:
+        return behaviour.read_query(request.query)
+    except Refused as refused:
         raise ApiError.answer(refused.status, refused.body, headers=headers) from None
     except spec.ParameterError as exc:
         raise validation_error(str(exc), headers=headers) from None
@@ -190,7 +191,7 @@ def admit(
     headers = quota.headers(now, retry_after=rt.config.retry_after)
     if not quota.allowed:
         raise ApiError(spec.ERRORS["RATE_LIMIT_EXCEEDED"], headers=headers, limit=quota.limit)
-    return headers, read_query(rt.profile, request, headers)
+    return headers, read_query(rt.behaviour, request, headers)
 
 
 def _rate_header(name: str) -> bool:
