@@ -127,6 +127,22 @@ def test_body_violations__extra_fields_allowed_unless_strict() -> None:
     assert "score_v2" in strict[0].rule
 
 
+@pytest.mark.parametrize("first", [False, True])
+@pytest.mark.parametrize("extra", ["lead", "envelope"])
+def test_body_violations__each_strictness_right_whichever_is_asked_first(first: bool, extra: str) -> None:
+    # The results are remembered per body part and strictness, the lenient one from the strict
+    # one where that has none: a fresh body (a unique field name) each time.
+    name = f"extra_{first}_{extra}"
+    where = "data.0" if extra == "lead" else "pagination"
+    body = _broken(PAGE_200, _set(f"{where}.{name}", 3))
+    bad = _broken(body, _set("data.0.stage", 3))
+    answers = {}
+    for strict in (first, not first):
+        answers[strict] = [v.path for v in spec.body_violations(200, body, strict=strict)]
+        assert "$.data[0].stage" in [v.path for v in spec.body_violations(200, bad, strict=strict)]
+    assert answers == {False: [], True: ["$.data[0]" if extra == "lead" else "$.pagination"]}
+
+
 def test_validate_response__message_names_path_value_and_rule() -> None:
     body = _broken(PAGE_200, _set("data.0.priority", "urgent"))
     with pytest.raises(spec.ContractViolation) as caught:
