@@ -68,9 +68,21 @@ def run_suite(
         patch.delenv("BUILD_NUMBER", raising=False)
         if planned_only:
             patch.setenv("HYPOTHESIS_PROFILE", PLANNED_ONLY)
+        # A run that must kill a broken server is judged by its verdict and its summary of
+        # broken rules; pytest's tracebacks of its failures (the source of each entry parsed
+        # again) were a fifth of its time. A test that wants them gives its own --tb.
+        tracebacks = ("--tb=line",) if planned_only else ()
         route = router.route(host="rotor.test").mock(side_effect=api)
         result = pytester.runpytest_inprocess(
-            suite, "-p", "no:cacheprovider", *plain, "--base-url", BASE_URL, *keys, *args
+            suite,
+            "-p",
+            "no:cacheprovider",
+            *plain,
+            *tracebacks,
+            "--base-url",
+            BASE_URL,
+            *keys,
+            *args,
         )
     result.requests = route.call_count  # type: ignore[attr-defined]
     return result
