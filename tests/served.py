@@ -17,6 +17,15 @@ import httpx
 from tests.servers import free_port
 
 STARTUP_SECONDS = 60
+#: The suite's key options for a mock serving its demo keys.
+DEMO_KEY_ARGS = (
+    "--api-key",
+    "demo-key-unlimited",
+    "--no-scope-key",
+    "demo-key-no-scope",
+    "--exhausted-key",
+    "demo-key-exhausted",
+)
 
 
 @dataclass

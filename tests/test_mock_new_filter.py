@@ -25,7 +25,7 @@ import pytest
 
 from rotor_leads import contract_tests, mock_server, spec
 from rotor_leads.spec._document import parameters_problem
-from tests.served import serve
+from tests.served import DEMO_KEY_ARGS, serve
 
 ROOMS = {"spec": spec, "mock_server": mock_server, "contract_tests": contract_tests}
 DECLARATION = "spec/_parameters.py"
@@ -40,14 +40,6 @@ PRIORITY_PARAMETER = """    priority:
       schema:
         enum: [low, medium, high]
 """
-KEYS = (
-    "--api-key",
-    "demo-key-unlimited",
-    "--no-scope-key",
-    "demo-key-no-scope",
-    "--exhausted-key",
-    "demo-key-exhausted",
-)
 TIMEOUT = 240
 
 
@@ -138,8 +130,10 @@ def test_new_filter__two_files_and_the_mock_and_the_suite_follow(copy: Path) -> 
     with serve(
         copy, "--leads", "1300", "--seed", "5", "--profile", str(ignoring), env=_env(copy), cwd=copy
     ) as mock:
-        lenient = _suite(copy, "lenient", "--base-url", mock.url, *KEYS, "--record-profile", "seen.json")
-        strict = _suite(copy, "strict", "--base-url", mock.url, *KEYS, "--strict-contract")
+        lenient = _suite(
+            copy, "lenient", "--base-url", mock.url, *DEMO_KEY_ARGS, "--record-profile", "seen.json"
+        )
+        strict = _suite(copy, "strict", "--base-url", mock.url, *DEMO_KEY_ARGS, "--strict-contract")
         results = {name: _finish(copy, run, name) for name, run in (("lenient", lenient), ("strict", strict))}
     code, report, output = _finish(copy, own, "own")
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from rotor_leads import contract_tests
+from tests.served import DEMO_KEY_ARGS
 
 pytest_plugins = ["pytester"]
 STARTUP_SECONDS = 30
@@ -112,12 +113,7 @@ def test_served__contract_suite_passes(server: str, pytester: pytest.Pytester) -
         "no:cacheprovider",
         "--base-url",
         server,
-        "--api-key",
-        "demo-key-unlimited",
-        "--no-scope-key",
-        "demo-key-no-scope",
-        "--exhausted-key",
-        "demo-key-exhausted",
+        *DEMO_KEY_ARGS,
         "--strict-contract",
         timeout=300,
     )
