@@ -13,12 +13,12 @@ __all__ = ["main"]
 
 def main() -> None:
     """``rotor-contract``; one line, not a traceback, without the ``[suite]`` extra (exit 4)."""
-    from rotor_leads.spec import DocumentError, MissingExtra, check_extra, load_document
+    from rotor_leads.spec import DeclarationError, MissingExtra, check_extra, load_document
 
     try:
         load_document()
         check_extra("suite", what="rotor-contract")
-    except (MissingExtra, DocumentError) as exc:
+    except (MissingExtra, DeclarationError) as exc:
         print(f"rotor-contract: {exc}", file=sys.stderr)
         raise SystemExit(4) from None
     from rotor_leads.contract_tests._cli import run

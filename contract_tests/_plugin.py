@@ -227,7 +227,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     try:
         spec.load_document()
-    except spec.DocumentError as exc:
+    except spec.DeclarationError as exc:
         raise pytest.UsageError(str(exc)) from None
     base_url = _option(config, "base_url") or os.environ.get("ROTOR_BASE_URL")
     config.option.base_url = base_url
@@ -302,6 +302,8 @@ def _require_the_mock() -> None:
         raise pytest.UsageError(
             f"{exc}; or give --base-url URL and --api-key KEY to check a server"
         ) from None
+    except spec.DeclarationError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

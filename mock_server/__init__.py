@@ -42,13 +42,13 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """``rotor-mock``, the command line; one line, not a traceback, without the ``[mock]`` extra."""
-    from rotor_leads.spec import DocumentError, MissingExtra, load_document, requires_extra
+    from rotor_leads.spec import DeclarationError, MissingExtra, load_document, requires_extra
 
     try:
         load_document()
         with requires_extra("mock", what="rotor-mock"):
             from rotor_leads.mock_server._cli import main as command
-    except (MissingExtra, DocumentError) as exc:
+    except (MissingExtra, DeclarationError) as exc:
         raise SystemExit(f"Error: {exc}") from None
     command()
 

@@ -49,6 +49,7 @@ from rotor_leads.spec._parameters import (
     FILTERS,
     PARAMETERS,
     SEARCH_FIELDS,
+    DeclarationError,
     Filter,
     Lead,
     Parameter,
@@ -104,6 +105,7 @@ if TYPE_CHECKING:
     from rotor_leads.spec._strategies import from_schema
 
 __all__ = [
+    "DeclarationError",
     "DocumentError",
     "MissingExtra",
     "check_extra",

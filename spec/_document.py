@@ -9,7 +9,7 @@ from typing import Any, Final
 
 import yaml
 
-from rotor_leads.spec._parameters import PARAMETERS
+from rotor_leads.spec._parameters import PARAMETERS, DeclarationError
 
 DOCUMENT_NAME: Final = "openapi.yaml"
 _COMPONENT_REF: Final = "#/components/schemas/"
@@ -19,7 +19,7 @@ _COMPONENT_REF: Final = "#/components/schemas/"
 _LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class DocumentError(RuntimeError):
+class DocumentError(DeclarationError):
     """The OpenAPI document disagrees with the declared parameters; the message says where."""
 
 

@@ -42,6 +42,11 @@ _INTEGER = re.compile(r"-?[0-9]{1,10}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+class DeclarationError(RuntimeError):
+    """The declared parameters ask for what a part of the project cannot give (the document
+    disagrees, the mock has no SQL for a kind); the message says what and where to fix it."""
+
+
 class ParameterError(ValueError):
     """A query parameter has a value the API does not accept.
 

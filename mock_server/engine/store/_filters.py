@@ -4,7 +4,7 @@ A row says which columns of ``leads`` the filter reads (the schema, the loading 
 table are made from them, see ``_schema``) and how it becomes a condition. A filter that selects
 the leads whose text field is a value (``spec.exact``, ``spec.one_of``) gets its row from its
 kind: an indexed column, ``column = ?``, and the profile's other readings (a value in any case,
-the filter ignored). The four filters of the reference page have rows written here for speed:
+the filter ignored). The four filters of the reference page have rows written here, for speed.
 
 Two filters use the search index's rowids to stay fast at a million leads: a rowid carries the
 lead's position, a stage code and the first tag bits (see ``_schema``), so that a search
@@ -214,14 +214,14 @@ _OWN: Final[Mapping[str, SqlFilter]] = {
 
 
 def sql_for(f: spec.Filter) -> SqlFilter:
-    """The SQL row of filter ``f``: its own, or the one its kind makes. Raises ``RuntimeError``
+    """The SQL row of filter ``f``: its own, or the one its kind makes. Raises ``DeclarationError``
     for a kind that makes none (a second search, list or listing filter needs a row written here)."""
     own = _OWN.get(f.name)
     if own is not None:
         return own
     if f.kind in ("exact", "one_of"):
         return equals_column(f.field, name=f.name)
-    raise RuntimeError(
+    raise spec.DeclarationError(
         f"filter {f.name!r} is of kind {f.kind!r}, whose SQL the mock cannot make: write its row in"
         " _OWN in mock_server/engine/store/_filters.py, or declare it exact or one_of"
     )
