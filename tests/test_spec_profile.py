@@ -75,6 +75,24 @@ def test_drift__names_each_change_and_only_changes() -> None:
             ' "choices": {"order.ties": {"value": "random", "seen_in": "x"}}}',
             "choices/order.ties",
         ),
+        # A filter this rotor-leads does not declare (recorded by one that did), and a reading
+        # a documented filter does not have: a server may not ignore a documented filter.
+        (
+            '{"format": "rotor-leads-profile", "version": 1,'
+            ' "choices": {"filter.priority": {"value": "ignored"}}}',
+            "choice filter.priority: no filter 'priority' with readings is declared; the filters with"
+            " readings: search, stage, tags",
+        ),
+        (
+            '{"format": "rotor-leads-profile", "version": 1,'
+            ' "choices": {"filter.stage": {"value": "ignored"}}}',
+            "choice filter.stage: 'ignored' is not a reading of stage; give one of exact, case_insensitive",
+        ),
+        (
+            '{"format": "rotor-leads-profile", "version": 1,'
+            ' "choices": {"filter.Stage!": {"value": "exact"}}}',
+            "not a rotor-leads profile at choices",
+        ),
     ],
 )
 def test_load_profile__names_the_file_and_the_problem(tmp_path: Path, text: str, says: str) -> None:
