@@ -142,6 +142,13 @@ class _Recorder:
             if total == len(snap.everything):
                 return {"action": "value", "value": True}
             return f"answered 200 with total {total!r}, neither listing's"
+        if kind.endswith(".invalid"):  # a filter of a few values, given none of them
+            total = ex.pagination.get("total")
+            if self.snapshot is not None and total == len(self.snapshot.default):
+                return {"action": "default"}  # as if not given: the filter ignored
+            if total == 0:
+                return {"action": "accept"}  # taken as given: no lead has it
+            return f"answered 200 with total {total!r}, neither none nor the whole listing"
         return {"action": "accept"}
 
     def unknown_parameters(self) -> None:

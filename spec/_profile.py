@@ -38,6 +38,8 @@ FORMAT: Final = "rotor-leads-profile"
 VERSION: Final = 1
 SCHEMA_PATH: Final = Path(__file__).with_name("profile.schema.json")
 
+#: The value a filter of a few values (``spec.one_of``) is probed with: none of them.
+NONE_OF_THEM: Final = "zz-none-of-them"
 #: The requests that show how a server treats each kind of bad value: ``kind`` → query pairs.
 #: A kind is ``parameter.what`` (what: a :data:`~spec.BAD_VALUE_KINDS` entry), or ``repeated``.
 BAD_VALUE_PROBES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
@@ -50,6 +52,9 @@ BAD_VALUE_PROBES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "archived.not_boolean": (("archived", "maybe"),),
     "search.too_long": (("search", "x" * (MAX_TEXT_LENGTH + 44)),),
     "repeated": (("limit", "5"), ("limit", "6")),
+    # A filter of a few values, with none of them (this project refuses it; a server that does
+    # not know the filter serves the listing as if it were not given).
+    **{f"{f.name}.invalid": ((f.name, NONE_OF_THEM),) for f in FILTERS if f.values},
 }
 #: A kind not recorded reads as a related one that was, before falling back to ASSUMED.
 _RELATED: Final = {"zero": "negative", "negative": "zero"}
@@ -464,6 +469,9 @@ def _check_choice(choice_id: str, value: Any) -> str | None:
             return f"no filter {name!r} with readings is declared; the filters with readings: {known}"
         if value not in f.readings:
             return f"{value!r} is not a reading of {f.name}; give one of {', '.join(f.readings)}"
+    elif choice_id not in CHOICES:  # a filter's bad value (the schema's pattern) not declared
+        known = ", ".join(f.name for f in FILTERS if f.values)
+        return f"no filter of a few values is declared under this name; those declared: {known or 'none'}"
     if choice_id == "headers":
         return _check_headers(value)
     return None

@@ -115,14 +115,18 @@ def _passed_cases(root: Path, name: str) -> set[str]:
 def test_new_filter__two_files_and_the_mock_and_the_suite_follow(copy: Path) -> None:
     assert _changed_files(copy) == [DECLARATION, DOCUMENT]
     # A server that ignores priority, as one that does not know it would: the copy's mock, told
-    # so by a profile (the reading "ignored" every extension filter has).
+    # so by a profile (the reading "ignored" every extension filter has; any value, even none of
+    # low, medium and high, served as if not given).
     ignoring = copy / "ignoring.json"
     ignoring.write_text(
         json.dumps(
             {
                 "format": "rotor-leads-profile",
                 "version": 1,
-                "choices": {"filter.priority": {"value": "ignored"}},
+                "choices": {
+                    "filter.priority": {"value": "ignored"},
+                    "bad_value.priority.invalid": {"value": {"action": "default"}},
+                },
             }
         )
     )
@@ -148,20 +152,24 @@ def test_new_filter__two_files_and_the_mock_and_the_suite_follow(copy: Path) -> 
         "test_planned_query__keeps_the_contract[stage_and_priority]",
         "test_planned_query__keeps_the_contract[tags_and_priority]",
     } <= sent, output[-3000:]
-    recorded = json.loads((copy / "own-profile.json").read_text())["choices"]["filter.priority"]
-    assert recorded["value"] == "exact"
+    recorded = json.loads((copy / "own-profile.json").read_text())["choices"]
+    assert recorded["filter.priority"]["value"] == "exact"
+    assert recorded["bad_value.priority.invalid"]["value"]["status"] == 400  # refused: none of them
 
     # A server that ignores it breaks no documented rule: a spec gap, not a failure...
     code, report, output = results["lenient"]
     assert code == 0, output[-3000:]
-    assert [gap["rule"] for gap in report["gaps"]] == ["filter.priority"], output[-3000:]
+    # (and the value that is none of low, medium and high served, not refused: assumed too)
+    gaps = {gap["rule"] for gap in report["gaps"]}
+    assert gaps == {"filter.priority", "error.bad_parameter"}, output[-3000:]
     assert "an extension: the reference page does not document priority" in output.lower()
-    seen = json.loads((copy / "seen.json").read_text())["choices"]["filter.priority"]
-    assert seen["value"] == "ignored", seen
+    seen = json.loads((copy / "seen.json").read_text())["choices"]
+    assert seen["filter.priority"]["value"] == "ignored", seen
+    assert seen["bad_value.priority.invalid"]["value"] == {"action": "default"}, seen
     # ...which a strict run holds it to.
     code, report, output = results["strict"]
     assert code == 1, output[-3000:]
-    assert [rule["rule"] for rule in report["rules_broken"]] == ["filter.priority"], output[-3000:]
+    assert {rule["rule"] for rule in report["rules_broken"]} == gaps, output[-3000:]
 
 
 def test_new_filter__the_copy_refuses_a_bad_value_and_reads_a_good_one(copy: Path) -> None:

@@ -90,6 +90,11 @@ def test_drift__names_each_change_and_only_changes() -> None:
         ),
         (
             '{"format": "rotor-leads-profile", "version": 1,'
+            ' "choices": {"bad_value.priority.invalid": {"value": {"action": "default"}}}}',
+            "choice bad_value.priority.invalid: no filter of a few values is declared under this name",
+        ),
+        (
+            '{"format": "rotor-leads-profile", "version": 1,'
             ' "choices": {"filter.Stage!": {"value": "exact"}}}',
             "not a rotor-leads profile at choices",
         ),

@@ -142,7 +142,7 @@ def _take(outcome: spec.Outcome, parameter: spec.Parameter, error: spec.Paramete
             return parameter.parse(parameter.name, _text(outcome.value))
         except spec.ParameterError:
             return _DEFAULT
-    if outcome.action == "accept" and error.kind == "too_long":
+    if outcome.action == "accept" and error.kind in ("too_long", "invalid"):
         return error.raw or None
     raise _refuse(outcome, parameter.name, error.raw, error.kind, str(error))
 
