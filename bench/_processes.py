@@ -64,10 +64,16 @@ def serving(
             start_new_session=True,
         )
         try:
-            yield process, wait_until_up(url, process, timeout=STARTUP_SECONDS, probe=probe)
+            try:
+                started = wait_until_up(url, process, timeout=STARTUP_SECONDS, probe=probe)
+            except RuntimeError as exc:
+                tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+                raise RuntimeError(f"{exc}; its log ({log}) ends: {' / '.join(tail)}") from None
+            yield process, started
         finally:
             # The whole process group: a worker still starting when its server stops can outlive it.
-            os.killpg(process.pid, signal.SIGTERM)
+            with suppress(ProcessLookupError):  # it may have ended on its own
+                os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
