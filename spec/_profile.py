@@ -308,15 +308,18 @@ class Profile:
         """How ``lead`` shows its fields otherwise than ``lead.fields`` says (none if not recorded)."""
         problems = []
         for name, presence in (self.fields or {}).items():
-            present = name in lead
-            value = lead.get(name)
-            if presence == "always" and not present:
-                problems.append(f"{name} absent (recorded: always present)")
-            elif presence == "never" and present:
+            if name not in lead:
+                if presence == "always":
+                    problems.append(f"{name} absent (recorded: always present)")
+                continue
+            value = lead[name]
+            if not left_out(presence, value):
+                continue
+            if presence == "never":
                 problems.append(f"{name} present (recorded: never sent)")
-            elif presence == "omitted_when_null" and present and value is None:
+            elif presence == "omitted_when_null":
                 problems.append(f"{name}: null (recorded: left out when null)")
-            elif presence == "omitted_when_empty" and present and _is_empty(value):
+            else:
                 problems.append(f"{name}: {value!r} (recorded: left out when null or empty)")
         return problems
 
