@@ -290,7 +290,7 @@ def _is_page(ex: Exchange) -> bool:
 
 #: The highest page a query of only ``limit`` and ``page`` is held to answering (the plan's
 #: farthest page): the page documents no maximum, and a server may stop somewhere beyond.
-_PAGE_ANSWERED: Final = 100_000
+PAGE_ANSWERED: Final = 100_000
 #: The statuses that refuse a request's values.
 _REFUSALS: Final = frozenset({400, 404, 416, 422})
 
@@ -304,7 +304,7 @@ def documented_values_answered(ctx: Context, ex: Exchange) -> None:
         return  # a 401, 403 or 429 is about the key, not the values
     if set(query.given) - {"limit", "page", "archived"}:
         return  # a filter's value may be what was refused
-    if not (1 <= query.limit <= spec.MAX_LIMIT and 1 <= query.page <= _PAGE_ANSWERED):
+    if not (1 <= query.limit <= spec.MAX_LIMIT and 1 <= query.page <= PAGE_ANSWERED):
         return
     ctx.fail(
         "page.limit_max" if "limit" in query.given else "page.one_based",

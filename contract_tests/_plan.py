@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 from hypothesis import strategies as st
 
 from rotor_leads import spec
+from rotor_leads.contract_tests._checks import PAGE_ANSWERED
 from rotor_leads.contract_tests._snapshot import Snapshot
 
 Lead = dict[str, Any]
@@ -27,8 +28,9 @@ Case = Callable[[Snapshot], spec.LeadQuery | str]
 Boundary = Literal["exact", "one_more", "one_less", "middle", "first", "full"]
 
 UNKNOWN_VALUE: Final = "zz-no-such-value-zz"
-#: A page far past the end of any listing (the page sets no maximum).
-FAR_PAGE: Final = 100_000
+#: A page far past the end of any listing (the page sets no maximum), and still one a server
+#: is held to answering (see ``_checks.PAGE_ANSWERED``).
+FAR_PAGE: Final = PAGE_ANSWERED
 #: The most pages a walk reads (then one past its end).
 MAX_WALK: Final = 5
 
