@@ -365,6 +365,7 @@ def _declared(
     rule: str | None,
     assumed: str | None,
     reading: str,
+    parse: Callable[[str, str], Any],
     others: Mapping[str, Predicate] | None = None,
     **rest: Any,
 ) -> Filter:
@@ -385,7 +386,7 @@ def _declared(
         more["ignored"] = _everything
     return Filter(
         name,
-        rest.pop("parse"),
+        parse,
         kind=kind,
         rule_id=rule,
         assumed_rule_id=assumed,

@@ -175,9 +175,8 @@ class Runtime:
         """Replace the data set with a user's leads, validated and stored first (a set that
         cannot be served changes nothing); returns how many. The scenario stays as it is."""
         leads = validate_leads(records, source="request body")
-        fixtures_store(
-            leads, self.behaviour
-        )  # fails here, not in every worker, if the leads cannot be stored
+        # Fails here, not in every worker, if the leads cannot be stored.
+        fixtures_store(leads, self.behaviour)
         self.state.update_many({FIXTURES: lambda _: leads, EPOCH: _next_data})  # together, or not at all
         self.sync(wait=True)
         return self.store.count
