@@ -88,16 +88,22 @@ def _env(root: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def _suite(root: Path, name: str, *args: str) -> subprocess.Popen[str]:
-    """The copy's ``rotor-contract`` with ``args``, a report and a JUnit file named ``name``."""
-    script = Path(sysconfig.get_path("scripts")) / "rotor-contract"
+def _start(root: Path, command: str, *args: str, stderr: int = subprocess.STDOUT) -> subprocess.Popen[str]:
+    """The installed ``command`` (``rotor-contract``, ``rotor-mock``) run on the copy in ``root``."""
     return subprocess.Popen(
-        [str(script), *args, "-q", "--report", f"{name}.json", "--junitxml", f"{name}.xml"],
+        [str(Path(sysconfig.get_path("scripts")) / command), *args],
         cwd=root,
         env=_env(root),
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=stderr,
         text=True,
+    )
+
+
+def _suite(root: Path, name: str, *args: str) -> subprocess.Popen[str]:
+    """The copy's ``rotor-contract`` with ``args``, a report and a JUnit file named ``name``."""
+    return _start(
+        root, "rotor-contract", *args, "-q", "--report", f"{name}.json", "--junitxml", f"{name}.xml"
     )
 
 
@@ -252,17 +258,9 @@ def test_new_filter__a_declaration_that_cannot_be_served_stops_each_command_in_o
     _edit(package / DECLARATION, END_OF_FILTERS, "\n" + line.rstrip("\n") + END_OF_FILTERS)
     tags = '        - $ref: "#/components/parameters/tags"\n'
     _edit(package / DOCUMENT, tags, tags + parameter)
-    scripts = Path(sysconfig.get_path("scripts"))
     runs = [
-        subprocess.Popen(
-            [str(scripts / command), *args],
-            cwd=tmp_path,
-            env=_env(tmp_path),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for command, args in (("rotor-contract", ()), ("rotor-mock", ("serve", "--port", "1")))
+        _start(tmp_path, "rotor-contract", stderr=subprocess.PIPE),
+        _start(tmp_path, "rotor-mock", "serve", "--port", "1", stderr=subprocess.PIPE),
     ]
     for run, code in zip(runs, (4, 1), strict=True):
         out, err = run.communicate(timeout=60)
