@@ -102,6 +102,7 @@ class PersonalData:
     def __init__(self) -> None:
         self._tokens: dict[str, str] = {}  # casefolded token → what it is ("name", "email"…)
         self._phrases: dict[tuple[str, ...], str] = {}  # a name's or street's words, in a row
+        self._starts: set[str] = set()  # the first word of each phrase
         self._values: list[str] = []  # casefolded whole values, for search terms cut from them
         self._seen: set[tuple[str, str]] = set()  # (field, value) learnt: pages repeat leads
         self._ours = _never_masked()
@@ -157,6 +158,7 @@ class PersonalData:
         parts = tuple(_TOKEN.findall(folded))
         if 2 <= len(parts) <= _LONGEST:
             self._phrases[parts] = label
+            self._starts.add(parts[0])
 
     def is_personal(self, term: str) -> bool:
         """Whether a search term is cut from a personal value."""
@@ -175,12 +177,16 @@ class PersonalData:
     def _mask_phrases(self, text: str) -> str:
         """Whole names and streets (their words in a row, whatever words they are)."""
         found = list(_TOKEN.finditer(text))
+        folded = [m.group(0).casefold() for m in found]
         out, at, i = [], 0, 0
         while i < len(found):
+            if folded[i] not in self._starts:  # most words start no phrase: one look-up
+                i += 1
+                continue
             for size in range(min(_LONGEST, len(found) - i), 1, -1):
                 run = found[i : i + size]
                 gaps = (text[a.end() : b.start()] for a, b in zip(run, run[1:], strict=False))
-                label = self._phrases.get(tuple(m.group(0).casefold() for m in run))
+                label = self._phrases.get(tuple(folded[i : i + size]))
                 if label is not None and all(len(gap) <= 2 and not gap.strip(" ,'\"") for gap in gaps):
                     out += [text[at : run[0].start()], f"[{label}]"]
                     at, i = run[-1].end(), i + size

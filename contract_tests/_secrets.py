@@ -120,12 +120,10 @@ class Redactor:
     def _may_hold_a_key(self, text: str) -> bool:
         """False when no spelling of a key can be in ``text``: each needs the key as it is (in
         any letter case), an escape (``%``, ``\\``) or a letter Unicode folds to ASCII."""
-        return (
-            "%" in text
-            or "\\" in text
-            or any(p in text.lower() for p in self._plain)
-            or any(c in text for c in _FOLDS_TO_ASCII_TEXT)
-        )
+        if "%" in text or "\\" in text or any(c in text for c in _FOLDS_TO_ASCII_TEXT):
+            return True
+        lowered = text.lower()
+        return any(p in lowered for p in self._plain)
 
     def text(self, text: str) -> str:
         if self._text is None or not self._may_hold_a_key(text):
@@ -154,8 +152,10 @@ class Redactor:
     def bytes(self, data: bytes) -> bytes:
         if self._bytes is None:
             return data
-        if not (b"%" in data or b"\\" in data or any(p in data.lower() for p in self._plain_bytes)):
-            return data
+        if not (b"%" in data or b"\\" in data):
+            lowered = data.lower()
+            if not any(p in lowered for p in self._plain_bytes):
+                return data
         return self._bytes.sub(lambda match: self._mask_of(match).encode("utf-8"), data)
 
     def value(self, value: Any) -> Any:
