@@ -49,6 +49,24 @@ KEY_ARGS = (
 )
 
 
+class StopAtRule:
+    """Ends a run once a failure names ``rule``: a kill run is judged by whether the suite
+    names the rule its broken server breaks, and the checks after that one change nothing of
+    it. (``-x`` stops at the first failure, which may name another rule.) A run in which no
+    failure names the rule goes on to its end, and its test fails."""
+
+    def __init__(self, rule: str) -> None:
+        self.named = f"[{rule}]"
+        self.session: pytest.Session | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and self.session is not None and self.named in report.longreprtext:
+            self.session.shouldstop = f"a failure named {self.named}"
+
+
 def run_suite(
     pytester: pytest.Pytester,
     api: FakeApi,
@@ -56,6 +74,7 @@ def run_suite(
     suite: str = SUITE,
     planned_only: bool = False,
     keys: tuple[str, ...] = KEY_ARGS,
+    until_rule: str | None = None,
 ) -> pytest.RunResult:
     # The suite's failures carry their own messages: without assertion rewriting (re-done on
     # every in-process run) a run takes half the time. The key tests run with it.
@@ -87,6 +106,7 @@ def run_suite(
             BASE_URL,
             *keys,
             *args,
+            plugins=[StopAtRule(until_rule)] if until_rule else [],
         )
     result.requests = route.call_count  # type: ignore[attr-defined]
     return result

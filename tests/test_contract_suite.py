@@ -32,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("keep_hypothesis_profile")
 @pytest.mark.parametrize("name", list(MUTANTS))
 def test_suite__fails_a_server_that_breaks_one_rule(pytester: pytest.Pytester, name: str) -> None:
     broken = MUTANTS[name]
-    result = run_suite(pytester, broken.api(DATA), planned_only=True)
+    result = run_suite(pytester, broken.api(DATA), planned_only=True, until_rule=broken.rule)
     output = result.stdout.str()
     assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
     assert f"[{broken.rule}]" in output, output[-3000:]
@@ -375,7 +375,7 @@ def test_suite__fails_a_subtly_broken_server(pytester: pytest.Pytester, name: st
 @pytest.mark.parametrize("name", list(SUBTLE_3))
 def test_suite__fails_a_server_broken_as_real_ones_break(pytester: pytest.Pytester, name: str) -> None:
     api, kind, rule = SUBTLE_3[name]
-    result = run_suite(pytester, api(data_for(kind)), planned_only=True)
+    result = run_suite(pytester, api(data_for(kind)), planned_only=True, until_rule=rule)
     output = result.stdout.str()
     assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
     assert f"[{rule}]" in output, output[-3000:]
