@@ -542,15 +542,15 @@ def test_preflight__redirect(pytester: pytest.Pytester) -> None:
 @pytest.mark.parametrize("server", ["dripping", "silent", "dripping_headers"])
 def test_deadline__a_slow_server_ends_the_run_within_it(pytester: pytest.Pytester, server: str) -> None:
     slow = {
-        "dripping": lambda: dripping(every=0.25),
-        "dripping_headers": lambda: dripping(every=0.25, headers_first=False),
+        "dripping": lambda: dripping(every=0.1),
+        "dripping_headers": lambda: dripping(every=0.1, headers_first=False),
         "silent": silent,
     }[server]
     with slow() as url:
-        result = run_against(pytester, url, "--request-timeout", "1", subprocess=True)
-    _inconclusive(result, "no complete answer within 1 s")
+        result = run_against(pytester, url, "--request-timeout", "0.5", subprocess=True)
+    _inconclusive(result, "no complete answer within 0.5 s")
     assert result.seconds < 30  # type: ignore[attr-defined]
-    result.stdout.fnmatch_lines(["*each request within 1 s*"])
+    result.stdout.fnmatch_lines(["*each request within 0.5 s*"])
 
 
 @pytest.mark.parametrize(

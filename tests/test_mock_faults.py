@@ -215,7 +215,7 @@ def _slow_upload(url: str, seconds: float, results: list[str]) -> None:
         try:
             while time.monotonic() < deadline:
                 conn.sendall(b" ")
-                time.sleep(1)
+                time.sleep(0.25)
         except OSError:
             pass
         try:
@@ -227,20 +227,20 @@ def _slow_upload(url: str, seconds: float, results: list[str]) -> None:
 def test_slow_bodies_and_long_delays__a_normal_request_still_answers_and_slow_bodies_time_out(
     tmp_path: Path,
 ) -> None:
-    with serve(tmp_path, "--body-timeout", "3") as mock:
+    with serve(tmp_path, "--body-timeout", "1.5") as mock:
         uploads: list[str] = []
         slow = [threading.Thread(target=_slow_upload, args=(mock.url, 8, uploads)) for _ in range(10)]
         delayed = [
             threading.Thread(
                 target=lambda: httpx.get(
-                    f"{mock.url}/leads", headers={**KEY, "Prefer": "delay=4000"}, timeout=30
+                    f"{mock.url}/leads", headers={**KEY, "Prefer": "delay=2500"}, timeout=30
                 )
             )
             for _ in range(10)
         ]
         for thread in slow + delayed:
             thread.start()
-        time.sleep(1)
+        time.sleep(0.5)
         started = time.monotonic()
         answer = httpx.get(f"{mock.url}/leads?limit=1", headers=KEY, timeout=10)
         waited = time.monotonic() - started
