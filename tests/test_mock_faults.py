@@ -393,11 +393,11 @@ def test_full_disk__no_room_for_the_state_is_one_line(tmp_path: Path) -> None:
 
 
 FILL_WHILE_RUNNING = """
-import os, subprocess, sys, time
+import os, signal, subprocess, sys, time
 import httpx
 full, port = os.environ["FULL"], sys.argv[1]
 mock = subprocess.Popen(sys.argv[2:], env={**os.environ, "TMPDIR": full},
-                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 url = f"http://127.0.0.1:{port}"
 for _ in range(300):
     try:
@@ -423,7 +423,13 @@ print("fixtures", fixtures.status_code, fixtures.headers.get("content-type"))
 print("leads", sorted(set(leads)))
 print("alive", mock.poll() is None)
 mock.terminate()
-print("stderr", mock.communicate(timeout=20)[1].decode(errors="replace").count("Traceback"))
+try:
+    print("stderr", mock.communicate(timeout=20)[1].decode(errors="replace").count("Traceback"))
+finally:  # nothing left running, whatever happened
+    try:
+        os.killpg(mock.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 """
 
 
