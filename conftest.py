@@ -3,6 +3,7 @@ every ``/leads`` answer it sees against the spec."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,20 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return module if module in ONE_WORKER else nodeid
 
     return OneWorkerModules(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The pytest processes the tests start (``rotor-contract``, pytest in a subprocess, the
+    README's commands) skip the plugins this project's own runs skip (``addopts`` in
+    ``pyproject.toml``): importing them was a fifth of each such process's time. The install
+    tests start theirs without it, as a user would."""
+    options = config.getini("addopts")
+    skipped = [
+        f"-p {options[i + 1]}"
+        for i, o in enumerate(options[:-1])
+        if o == "-p" and options[i + 1].startswith("no:")
+    ]
+    os.environ.setdefault("PYTEST_ADDOPTS", " ".join(skipped))
 
 
 @pytest.fixture
