@@ -41,10 +41,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The pytest processes the tests start (``rotor-contract``, pytest in a subprocess, the
-    README's commands) skip the plugins this project's own runs skip (``addopts`` in
-    ``pyproject.toml``): importing them was a fifth of each such process's time. The install
-    tests start theirs without it, as a user would."""
+    """The ``rotor-contract`` processes the tests start skip the plugins this project's own
+    runs skip (``addopts`` in ``pyproject.toml``): importing them was a fifth of each such
+    process's time. Not in the tests that use ``pytester``, whose fixture clears
+    ``PYTEST_ADDOPTS``; the install tests clear it too, to run commands as a user would."""
     options = config.getini("addopts")
     skipped = [
         f"-p {options[i + 1]}"
