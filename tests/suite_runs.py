@@ -53,7 +53,11 @@ class StopAtRule:
     """Ends a run once a failure names ``rule``: a kill run is judged by whether the suite
     names the rule its broken server breaks, and the checks after that one change nothing of
     it. (``-x`` stops at the first failure, which may name another rule.) A run in which no
-    failure names the rule goes on to its end, and its test fails."""
+    failure names the rule goes on to its end, and its test fails.
+
+    It stops the run as ``-x`` does (``shouldfail``): ``shouldstop`` would end it as an
+    interruption, whose report pytest formats from the source of every frame, a sixth of a kill
+    run's time."""
 
     def __init__(self, rule: str) -> None:
         self.named = f"[{rule}]"
@@ -64,7 +68,7 @@ class StopAtRule:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and self.session is not None and self.named in report.longreprtext:
-            self.session.shouldstop = f"a failure named {self.named}"
+            self.session.shouldfail = f"a failure named {self.named}"
 
 
 def run_suite(
