@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from tests import loopback
 from tests.servers import free_port
 
 STARTUP_SECONDS = 60
@@ -81,7 +82,7 @@ def wait_until_healthy(
     deadline = time.monotonic() + seconds
     while True:
         try:
-            if httpx.get(f"{mock.url}/__admin/health", headers=headers, timeout=1).status_code == 200:
+            if loopback.get(f"{mock.url}/__admin/health", headers=headers, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass

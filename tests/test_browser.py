@@ -9,12 +9,12 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
 from rotor_leads.mock_server import create_app
+from tests import loopback
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -111,9 +111,9 @@ def test_docs__opens_without_a_warning_and_tries_get_leads(server: str, browser:
 
 
 def test_admin__shows_state_and_switches_a_scenario(server: str, browser: webdriver.Chrome) -> None:
-    httpx.get(f"{server}/leads?limit=3", headers={"x-api-key": "demo-key"}, timeout=5)
+    loopback.get(f"{server}/leads?limit=3", headers={"x-api-key": "demo-key"}, timeout=5)
     long_search = "x" * 300  # a 300-character query stays on screen, whole on hover
-    httpx.get(f"{server}/leads?search={long_search}", headers={"x-api-key": "demo-key"}, timeout=5)
+    loopback.get(f"{server}/leads?search={long_search}", headers={"x-api-key": "demo-key"}, timeout=5)
     browser.get(f"{server}/__admin")
     _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "leads"), "80"))
     _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "requests"), "limit=3"))
@@ -125,7 +125,7 @@ def test_admin__shows_state_and_switches_a_scenario(server: str, browser: webdri
 
     browser.find_element(By.ID, "scenario-429").click()
     _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "scenario"), "429"))
-    assert httpx.get(f"{server}/leads", headers={"x-api-key": "demo-key"}, timeout=5).status_code == 429
+    assert loopback.get(f"{server}/leads", headers={"x-api-key": "demo-key"}, timeout=5).status_code == 429
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / "admin.png"))
 
@@ -133,7 +133,7 @@ def test_admin__shows_state_and_switches_a_scenario(server: str, browser: webdri
     _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "scenario"), "off"))
     browser.find_element(By.ID, "reset-quotas").click()
     _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "message"), "quotas reset"))
-    assert httpx.get(f"{server}/leads", headers={"x-api-key": "demo-key"}, timeout=5).status_code == 200
+    assert loopback.get(f"{server}/leads", headers={"x-api-key": "demo-key"}, timeout=5).status_code == 200
 
 
 ANOTHER_ORIGIN = """<!doctype html><p id="out">waiting</p><script>

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests import served
+from tests import loopback, served
 from tests.fake_api import MUTANTS, leads
 from tests.servers import free_port, serve
 from tests.test_exported_members import HEAVY
@@ -234,7 +234,7 @@ def test_wheel__mock_serves_leads(installs: dict[str, Path], tmp_path: Path) -> 
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url)
-        answer = httpx.get(f"{url}/leads?limit=3", headers={"x-api-key": "demo-key"}, timeout=10)
+        answer = loopback.get(f"{url}/leads?limit=3", headers={"x-api-key": "demo-key"}, timeout=10)
     finally:
         _stop(server)
     assert answer.status_code == 200 and len(answer.json()["data"]) == 3
@@ -337,7 +337,7 @@ def test_no_compiler__two_workers_keep_quotas_exact(no_compiler_venv: Path, tmp_
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url)
-        with httpx.Client(timeout=10) as http:
+        with loopback.client(timeout=10) as http:
 
             def call(_: int) -> int | None:
                 answer = http.get(f"{url}/leads?limit=1", headers={"x-api-key": "limited-key-0123456789"})
@@ -386,7 +386,7 @@ def _wait(url: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/__admin/health", timeout=1).status_code == 200:
+            if loopback.get(f"{url}/__admin/health", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.2)

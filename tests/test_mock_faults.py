@@ -25,6 +25,7 @@ import pytest
 
 from rotor_leads import spec
 from rotor_leads.mock_server.engine._data import generate_leads
+from tests import loopback
 from tests.served import Mock, command, serve, stop, wait_until_healthy
 from tests.servers import free_port
 
@@ -60,7 +61,7 @@ def test_worker_killed_under_load__replaced_and_quota_exact(tmp_path: Path) -> N
         counter = iter(range(sent))
 
         def client() -> None:
-            with httpx.Client(timeout=10) as http:
+            with loopback.client(timeout=10) as http:
                 for n in counter:
                     if n == 150:
                         os.kill(first[0], signal.SIGKILL)
@@ -95,11 +96,11 @@ def test_worker_killed_under_load__replaced_and_quota_exact(tmp_path: Path) -> N
         assert mock.process.poll() is None
         quota = next(
             q
-            for q in httpx.get(f"{mock.url}/__admin/quotas", timeout=5).json()["data"]
+            for q in loopback.get(f"{mock.url}/__admin/quotas", timeout=5).json()["data"]
             if q["limit"] == limit
         )
         assert quota["used"] == limit
-        free = httpx.get(f"{mock.url}/leads", headers={"x-api-key": "free-key-0123456789"}, timeout=5)
+        free = loopback.get(f"{mock.url}/leads", headers={"x-api-key": "free-key-0123456789"}, timeout=5)
         assert free.status_code == 200
 
 
@@ -114,14 +115,14 @@ def test_worker_killed_while_starting__the_server_comes_up(tmp_path: Path) -> No
         while len(mock.workers()) != 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert len(mock.workers()) == 2
-        answers = [httpx.get(f"{mock.url}/leads", headers=KEY, timeout=5).status_code for _ in range(20)]
+        answers = [loopback.get(f"{mock.url}/leads", headers=KEY, timeout=5).status_code for _ in range(20)]
         assert answers == [200] * 20
 
 
 def test_remaining__strictly_decreasing_across_four_workers(tmp_path: Path) -> None:
     limit = 300
     with serve(tmp_path, "--workers", "4", "--keys", str(_keys_file(tmp_path, limit))) as mock:
-        with httpx.Client(timeout=10, limits=httpx.Limits(max_connections=16)) as http:
+        with loopback.client(timeout=10, limits=httpx.Limits(max_connections=16)) as http:
 
             def call(_: int) -> int | None:
                 answer = http.get(
@@ -149,7 +150,7 @@ def test_fixtures_and_reset_under_load__every_answer_whole(tmp_path: Path) -> No
     with serve(tmp_path, "--workers", "2", "--latency", "5-20") as mock:
 
         def reader() -> None:
-            with httpx.Client(timeout=10) as http:
+            with loopback.client(timeout=10) as http:
                 while not stop.is_set():
                     answer = http.get(f"{mock.url}/leads?limit=40&page=2", headers=KEY)
                     answered[answer.status_code] += 1
@@ -164,7 +165,7 @@ def test_fixtures_and_reset_under_load__every_answer_whole(tmp_path: Path) -> No
                         problems.append(f"{answer.status_code} {answer.text[:200]}")
 
         def writer(n: int) -> None:
-            with httpx.Client(timeout=30) as http:
+            with loopback.client(timeout=30) as http:
                 while not stop.is_set():
                     if n % 2:
                         http.post(
@@ -188,7 +189,7 @@ def test_fixtures_and_reset_under_load__every_answer_whole(tmp_path: Path) -> No
 
 def test_scenario__survives_a_data_change_in_every_worker(tmp_path: Path) -> None:
     leads = orjson.dumps(list(generate_leads(20, seed=2)))
-    with serve(tmp_path, "--workers", "2") as mock, httpx.Client(timeout=10) as http:
+    with serve(tmp_path, "--workers", "2") as mock, loopback.client(timeout=10) as http:
         for _ in range(20):
             assert (
                 http.put(f"{mock.url}/__admin/scenario", content=b'{"code": 429}', headers=JSON).status_code
@@ -232,7 +233,7 @@ def test_slow_bodies_and_long_delays__a_normal_request_still_answers_and_slow_bo
         slow = [threading.Thread(target=_slow_upload, args=(mock.url, 8, uploads)) for _ in range(10)]
         delayed = [
             threading.Thread(
-                target=lambda: httpx.get(
+                target=lambda: loopback.get(
                     f"{mock.url}/leads", headers={**KEY, "Prefer": "delay=2500"}, timeout=30
                 )
             )
@@ -242,7 +243,7 @@ def test_slow_bodies_and_long_delays__a_normal_request_still_answers_and_slow_bo
             thread.start()
         time.sleep(0.5)
         started = time.monotonic()
-        answer = httpx.get(f"{mock.url}/leads?limit=1", headers=KEY, timeout=10)
+        answer = loopback.get(f"{mock.url}/leads?limit=1", headers=KEY, timeout=10)
         waited = time.monotonic() - started
         for thread in slow:
             thread.join(30)
@@ -250,7 +251,7 @@ def test_slow_bodies_and_long_delays__a_normal_request_still_answers_and_slow_bo
         assert len(uploads) == 10 and all(" 408 " in u and "REQUEST_TIMEOUT" in u for u in uploads), uploads[
             :2
         ]
-        assert httpx.get(f"{mock.url}/__admin/health", timeout=5).json()["data"] == "seeded"
+        assert loopback.get(f"{mock.url}/__admin/health", timeout=5).json()["data"] == "seeded"
         for thread in delayed:
             thread.join(30)
 
@@ -279,7 +280,7 @@ def _nested(depth: int) -> Any:
 def test_deep_fixtures__posted_is_a_400_naming_record_and_field(tmp_path: Path) -> None:
     lead = {"id": "a", "created_at": "2026-01-01T00:00:00Z", "extra": _nested(253)}
     with serve(tmp_path) as mock:
-        answer = httpx.post(
+        answer = loopback.post(
             f"{mock.url}/__admin/fixtures", content=json.dumps([lead]), headers=JSON, timeout=10
         )
     assert answer.status_code == 400
@@ -395,13 +396,14 @@ def test_full_disk__no_room_for_the_state_is_one_line(tmp_path: Path) -> None:
 FILL_WHILE_RUNNING = """
 import os, signal, subprocess, sys, time
 import httpx
+http = httpx.Client(verify=False)  # plain HTTP: no TLS context to build
 full, port = os.environ["FULL"], sys.argv[1]
 mock = subprocess.Popen(sys.argv[2:], env={**os.environ, "TMPDIR": full},
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 url = f"http://127.0.0.1:{port}"
 for _ in range(300):
     try:
-        if httpx.get(url + "/__admin/health", timeout=1).status_code == 200:
+        if http.get(url + "/__admin/health", timeout=1).status_code == 200:
             break
     except httpx.TransportError:
         time.sleep(0.1)
@@ -413,11 +415,11 @@ with open(os.path.join(full, "filler"), "wb") as filler:
     except OSError:
         pass
 json = {"Content-Type": "application/json"}
-scenario = httpx.put(url + "/__admin/scenario", content=b'{"code": 500}', headers=json, timeout=10)
+scenario = http.put(url + "/__admin/scenario", content=b'{"code": 500}', headers=json, timeout=10)
 lead = b'[{"id": "a", "created_at": "2026-01-01T00:00:00Z"}]'
-fixtures = httpx.post(url + "/__admin/fixtures", content=lead, headers=json, timeout=10)
+fixtures = http.post(url + "/__admin/fixtures", content=lead, headers=json, timeout=10)
 key = {"x-api-key": "demo-key"}
-leads = [httpx.get(url + "/leads", headers=key, timeout=10).status_code for _ in range(20)]
+leads = [http.get(url + "/leads", headers=key, timeout=10).status_code for _ in range(20)]
 print("scenario", scenario.status_code, scenario.headers.get("content-type"), scenario.text)
 print("fixtures", fixtures.status_code, fixtures.headers.get("content-type"))
 print("leads", sorted(set(leads)))
@@ -463,7 +465,7 @@ def test_damaged_db__built_again_on_restart_and_every_page_whole(tmp_path: Path)
         assert "it is damaged" in mock.output()
         seen = 0
         for page in range(1, 5):
-            answer = httpx.get(
+            answer = loopback.get(
                 f"{mock.url}/leads?archived=true&limit=100&page={page}", headers=KEY, timeout=10
             )
             assert answer.status_code == 200
@@ -475,7 +477,7 @@ def test_damaged_db__built_again_on_restart_and_every_page_whole(tmp_path: Path)
 
 
 def _seed_of(mock: Mock) -> int:
-    return int(httpx.get(f"{mock.url}/__admin/health", timeout=5).json()["seed"])
+    return int(loopback.get(f"{mock.url}/__admin/health", timeout=5).json()["seed"])
 
 
 def _file_state(db: Path) -> tuple[int, int, bytes]:
@@ -507,7 +509,7 @@ def test_db__a_second_server_on_the_file_is_refused_naming_the_first(tmp_path: P
             time.sleep(0.1)
         assert len(first.workers()) == 2
         for _ in range(6):
-            answer = httpx.get(f"{first.url}/leads?archived=true&limit=1000", headers=KEY, timeout=10)
+            answer = loopback.get(f"{first.url}/leads?archived=true&limit=1000", headers=KEY, timeout=10)
             assert answer.status_code == 200 and answer.json()["pagination"]["total"] == 50
         assert _seed_of(first) == 1 and _file_state(db) == before
 
@@ -533,8 +535,8 @@ def test_db__two_servers_started_at_once_one_serves_the_other_is_refused(tmp_pat
         assert "is in use by another rotor-mock serve" in refused.output()
         (serving,) = [m for m in mocks if m is not refused]
         wait_until_healthy(serving)
-        total = httpx.get(f"{serving.url}/leads?archived=true", headers=KEY, timeout=10).json()["pagination"]
-        assert total["total"] == 40
+        answer = loopback.get(f"{serving.url}/leads?archived=true", headers=KEY, timeout=10)
+        assert answer.json()["pagination"]["total"] == 40
     finally:
         for mock in mocks:
             stop(mock)
@@ -557,10 +559,10 @@ def test_quotas__kept_across_a_restart_beside_the_db(tmp_path: Path) -> None:
     headers = {"x-api-key": "limited-key-0123456789"}
     with serve(tmp_path, "--db", str(db), "--leads", "30", "--keys", str(keys)) as mock:
         for _ in range(3):
-            httpx.get(f"{mock.url}/leads", headers=headers, timeout=5)
+            loopback.get(f"{mock.url}/leads", headers=headers, timeout=5)
     with serve(tmp_path, "--db", str(db), "--leads", "30", "--keys", str(keys)) as mock:
         assert (
-            httpx.get(f"{mock.url}/leads", headers=headers, timeout=5).headers["X-RateLimit-Remaining"]
+            loopback.get(f"{mock.url}/leads", headers=headers, timeout=5).headers["X-RateLimit-Remaining"]
             == "46"
         )
 
@@ -570,13 +572,13 @@ def test_quotas__kept_across_a_restart_beside_the_db(tmp_path: Path) -> None:
 
 def test_admin__a_page_on_another_origin_changes_nothing(tmp_path: Path) -> None:
     with serve(tmp_path) as mock:
-        before = httpx.get(f"{mock.url}/__admin/health", timeout=5).json()
+        before = loopback.get(f"{mock.url}/__admin/health", timeout=5).json()
         for method, path, body in (
             ("POST", "/__admin/fixtures", b'[{"id": "x", "created_at": "2026-01-01T00:00:00Z"}]'),
             ("POST", "/__admin/reset", b""),
             ("GET", "/__admin/requests", b""),
         ):
-            answer = httpx.request(
+            answer = loopback.request(
                 method,
                 f"{mock.url}{path}",
                 content=body,
@@ -584,7 +586,7 @@ def test_admin__a_page_on_another_origin_changes_nothing(tmp_path: Path) -> None
                 timeout=5,
             )
             assert answer.status_code == 403 and "access-control-allow-origin" not in answer.headers
-        assert httpx.get(f"{mock.url}/__admin/health", timeout=5).json() == before
+        assert loopback.get(f"{mock.url}/__admin/health", timeout=5).json() == before
 
 
 def test_admin__beyond_loopback_a_token_is_required_and_printed(tmp_path: Path) -> None:
@@ -595,12 +597,14 @@ def test_admin__beyond_loopback_a_token_is_required_and_printed(tmp_path: Path) 
         token = mock.output().split("#token=")[1].split()[0]
         wait_until_healthy(mock, headers={"X-Admin-Token": token})
         assert "anyone who can reach this machine" in mock.output()
-        assert httpx.get(f"{mock.url}/__admin/health", timeout=5).status_code == 401
+        assert loopback.get(f"{mock.url}/__admin/health", timeout=5).status_code == 401
         assert (
-            httpx.get(f"{mock.url}/__admin/quotas", headers={"X-Admin-Token": token}, timeout=5).status_code
+            loopback.get(
+                f"{mock.url}/__admin/quotas", headers={"X-Admin-Token": token}, timeout=5
+            ).status_code
             == 200
         )
-        assert httpx.get(f"{mock.url}/leads", headers=KEY, timeout=5).status_code == 200
+        assert loopback.get(f"{mock.url}/leads", headers=KEY, timeout=5).status_code == 200
 
 
 # -- bytes as clients send them --------------------------------------------------------------------
@@ -641,10 +645,10 @@ def test_raw_utf8__read_as_utf8_anywhere_and_found_as_its_encoded_form(tmp_path:
             assert status < 500 and (kind.startswith("text/html") or kind == "application/json"), target
         for term in ("José", "你好", "Núñez"):
             raw = _raw_get(mock.url, f"/leads?search={term}".encode(), KEY)
-            encoded = httpx.get(f"{mock.url}/leads", params={"search": term}, headers=KEY, timeout=10)
+            encoded = loopback.get(f"{mock.url}/leads", params={"search": term}, headers=KEY, timeout=10)
             assert raw[0] == 200 and orjson.loads(raw[2]) == encoded.json(), term
             assert encoded.json()["pagination"]["total"] == 1, term
-        requests = httpx.get(f"{mock.url}/__admin/requests", timeout=10).json()["data"]
+        requests = loopback.get(f"{mock.url}/__admin/requests", timeout=10).json()["data"]
         assert "search=José" in [r["query"] for r in requests]
         # Bytes that are not UTF-8: percent-encoded, the mock's 400 naming the parameter; raw,
         # granian's own empty 400 before the mock sees the request (a line it cannot read).
@@ -672,7 +676,7 @@ def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mock]:
     ],
 )
 def test_request__small_oddities(mock: Mock, method: str, headers: dict[str, Any], status: int) -> None:
-    answer = httpx.request(method, f"{mock.url}/leads", headers=headers, timeout=5)
+    answer = loopback.request(method, f"{mock.url}/leads", headers=headers, timeout=5)
     assert answer.status_code == status
     assert answer.headers["content-type"] == "application/json"
     if status == 405:

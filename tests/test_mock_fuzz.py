@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from rotor_leads.mock_server import create_app
 from rotor_leads.mock_server.engine._data import generate_leads
+from tests import loopback
 from tests.fuzz_scale import examples
 from tests.served import serve
 
@@ -156,7 +157,7 @@ _watch_in_process = Watch()
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, Watch]]:
     with serve(tmp_path_factory.mktemp("fuzz"), "--leads", "60", "--workers", "2") as mock:
-        with httpx.Client(base_url=mock.url, timeout=10) as client:
+        with loopback.client(base_url=mock.url, timeout=10) as client:
             yield client, Watch()
         assert "Traceback" not in mock.output()
 

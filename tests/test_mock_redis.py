@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import orjson
 import pytest
 import redis
 
+from tests import loopback
 from tests.redis_server import RedisProcess, redis_server
 from tests.served import Mock, command, serve
 from tests.servers import free_port
@@ -62,7 +62,7 @@ def _eventually(check: Callable[[], bool], seconds: float = 3) -> bool:
 
 def test_two_instances__a_limited_key_gets_exactly_its_limit_across_both(two: tuple[Mock, Mock, str]) -> None:
     first, second, _ = two
-    with httpx.Client(timeout=10) as http:
+    with loopback.client(timeout=10) as http:
 
         def call(n: int) -> int | None:
             answer = http.get(f"{(first, second)[n % 2].url}/leads?limit=1", headers=LIMITED)
@@ -77,7 +77,7 @@ def test_two_instances__a_scenario_and_a_data_change_on_one_reach_the_other(
     two: tuple[Mock, Mock, str],
 ) -> None:
     first, second, _ = two
-    with httpx.Client(timeout=10) as http:
+    with loopback.client(timeout=10) as http:
         assert (
             http.put(f"{first.url}/__admin/scenario", content=b'{"code": 429}', headers=JSON).status_code
             == 200
@@ -102,7 +102,7 @@ def test_redis_lost_while_running__a_503_then_the_first_request_after_it_is_answ
     with (
         RedisProcess(tmp_path) as redis_server_,
         serve(tmp_path, "--keys", str(_keys(tmp_path, 300)), "--shared-state", redis_server_.url) as mock,
-        httpx.Client(timeout=20) as http,
+        loopback.client(timeout=20) as http,
     ):
         assert http.get(f"{mock.url}/leads", headers=LIMITED).status_code == 200
         redis_server_.stop()
@@ -125,7 +125,7 @@ def test_redis_stalled__a_request_answered_503_counts_nothing(tmp_path: Path) ->
         url = f"{redis_server_.url}?timeout=0.5"
         with (
             serve(tmp_path, "--keys", str(_keys(tmp_path, 300)), "--shared-state", url) as mock,
-            httpx.Client(timeout=20) as http,
+            loopback.client(timeout=20) as http,
         ):
             statuses = [http.get(f"{mock.url}/leads", headers=LIMITED).status_code for _ in range(10)]
             redis_server_.freeze()  # commands are taken in, answered when it thaws: too late
@@ -146,7 +146,7 @@ def test_redis_forgets__no_5xx_and_every_instance_on_the_same_data_within_a_seco
     twenty = orjson.dumps(
         [{"id": f"lead-{i:02d}", "created_at": f"2026-11-{i + 1:02d}T09:00:00Z"} for i in range(20)]
     )
-    with httpx.Client(timeout=10) as http:
+    with loopback.client(timeout=10) as http:
         assert http.post(f"{first.url}/__admin/fixtures", content=twenty, headers=JSON).status_code == 200
         redis.Redis.from_url(url).flushall()  # as a restart without persistence leaves it
         # A scenario and a data change right after: no 5xx, each one step.
@@ -184,7 +184,9 @@ def test_shared_state_urls__a_unix_socket_serves_and_a_database_name_is_refused(
             tmp_path, "--keys", str(_keys(tmp_path, 5)), "--shared-state", f"unix://{socket_path}?prefix=sock"
         ) as mock,
     ):
-        statuses = [httpx.get(f"{mock.url}/leads", headers=LIMITED, timeout=10).status_code for _ in range(6)]
+        statuses = [
+            loopback.get(f"{mock.url}/leads", headers=LIMITED, timeout=10).status_code for _ in range(6)
+        ]
         assert statuses == [200] * 5 + [429]
     refused = subprocess.run(
         command("--port", str(free_port()), "--shared-state", "redis://127.0.0.1:6379/abc"),

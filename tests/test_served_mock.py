@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from rotor_leads import contract_tests
+from tests import loopback
 from tests.served import DEMO_KEY_ARGS
 
 pytest_plugins = ["pytester"]
@@ -54,7 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         while True:
             try:
-                if httpx.get(f"{url}/__admin/health", timeout=1).status_code == 200:
+                if loopback.get(f"{url}/__admin/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -68,7 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_served__banner_and_open_api_prefix(server: str) -> None:
-    answer = httpx.get(
+    answer = loopback.get(
         f"{server}/open-api/leads?limit=2", headers={"x-api-key": "demo-key-unlimited"}, timeout=5
     )
     assert answer.status_code == 200
@@ -91,10 +92,10 @@ def test_served__cors_preflight(server: str) -> None:
 
 
 def test_served__quota_is_exact_across_workers_and_clients(server: str) -> None:
-    httpx.post(f"{server}/__admin/reset?only=quotas", timeout=5)
+    loopback.post(f"{server}/__admin/reset?only=quotas", timeout=5)
     limit = 1000
 
-    with httpx.Client(timeout=10, limits=httpx.Limits(max_connections=16)) as client:
+    with loopback.client(timeout=10, limits=httpx.Limits(max_connections=16)) as client:
 
         def call(_: int) -> int:
             return client.get(f"{server}/leads?limit=1", headers={"x-api-key": "demo-key"}).status_code
