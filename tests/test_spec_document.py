@@ -90,11 +90,19 @@ def test_document_examples__are_the_page_bodies_verbatim() -> None:
         assert body in examples
 
 
+@pytest.mark.parametrize("strict", [False, True])
 @pytest.mark.parametrize("status", [200, 400, 401, 403, 429, 500, 404])
-def test_response_schema__is_valid_2020_12(status: int) -> None:
+def test_response_schema__is_valid_2020_12(status: int, strict: bool) -> None:
     from jsonschema import Draft202012Validator
 
-    Draft202012Validator.check_schema(spec.response_schema(status))
+    Draft202012Validator.check_schema(spec.response_schema(status, strict=strict))
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_component_schema__lead_is_valid_2020_12(strict: bool) -> None:
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(spec.component_schema("Lead", strict=strict))
 
 
 def test_component_schema__unknown_names_the_known_ones() -> None:
