@@ -38,7 +38,8 @@ def _run(
     *args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     # As a user runs them: without the plugins the project's own test runs skip (conftest.py).
-    env = {name: value for name, value in (env or os.environ).items() if name != "PYTEST_ADDOPTS"}
+    skips = ("PYTEST_ADDOPTS", "HYPOTHESIS_NO_PLUGINS")
+    env = {name: value for name, value in (env or os.environ).items() if name not in skips}
     return subprocess.run(
         [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
