@@ -40,24 +40,36 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return OneWorkerModules(config, log)
 
 
+def _skipped_plugins(config: pytest.Config) -> str:
+    """The ``-p no:`` options of ``addopts`` in ``pyproject.toml``, as ``PYTEST_ADDOPTS``."""
+    options = config.getini("addopts")
+    return " ".join(
+        f"-p {options[i + 1]}"
+        for i, o in enumerate(options[:-1])
+        if o == "-p" and options[i + 1].startswith("no:")
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """The ``rotor-contract`` processes the tests start skip the plugins this project's own
-    runs skip (``addopts`` in ``pyproject.toml``): importing them was a fifth of each such
-    process's time. Not in the tests that use ``pytester``, whose fixture clears
-    ``PYTEST_ADDOPTS``; the install tests clear it too, to run commands as a user would.
+    """The pytest runs the tests start (``rotor-contract`` processes, pytester's runs) skip the
+    plugins this project's own runs skip (``addopts`` in ``pyproject.toml``): importing them was
+    a fifth of each such process's time. The install tests clear it, to run commands as a user
+    would.
 
     Every process started from here on (the test workers too) skips Hypothesis' own plugins:
     this venv has one, Trio's (Selenium's dependency, for the browser tests), which made
     ``import hypothesis`` take twice as long (230 against 115 ms). An install of the package
     has none."""
     os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
-    options = config.getini("addopts")
-    skipped = [
-        f"-p {options[i + 1]}"
-        for i, o in enumerate(options[:-1])
-        if o == "-p" and options[i + 1].startswith("no:")
-    ]
-    os.environ.setdefault("PYTEST_ADDOPTS", " ".join(skipped))
+    os.environ.setdefault("PYTEST_ADDOPTS", _skipped_plugins(config))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """A test's pytester runs skip them too: its fixture cleared ``PYTEST_ADDOPTS`` (and its
+    teardown puts back what was there)."""
+    if "pytester" in getattr(item, "fixturenames", ()):
+        os.environ["PYTEST_ADDOPTS"] = _skipped_plugins(item.config)
 
 
 @pytest.fixture
