@@ -45,7 +45,7 @@ class ContractViolation(AssertionError):
 @cache
 def _validator(status: int, strict: bool) -> Draft202012Validator:
     # The schemas are checked against the 2020-12 metaschema by the tests
-    # (tests/test_spec_document.py), not here: that took 0.1 s of every process's first checks.
+    # (tests/test_spec_document.py), not here: that took 0.15 s of every process's first checks.
     return Draft202012Validator(response_schema(status, strict=strict), format_checker=_FORMATS)
 
 
