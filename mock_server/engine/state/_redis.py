@@ -132,6 +132,8 @@ class RedisState(SharedState):
         self._settings = f"{self.prefix}:settings"
         self._resets = f"{self.prefix}:resets"
         self._channel = f"{self.prefix}:changes"
+        #: This instance's own channel, on which close() wakes its listener (see close()).
+        self._wake = f"{self.prefix}:wake:{uuid.uuid4().hex}"
         self._count = self._redis.register_script(_COUNT)
         self._cancel = self._redis.register_script(_CANCEL)
         self._version = 0
@@ -197,10 +199,11 @@ class RedisState(SharedState):
         while not self._closing.is_set():
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.subscribe(self._channel)
+                pubsub.subscribe(self._channel, self._wake)
                 self._version += 1
                 while not self._closing.is_set():
-                    if pubsub.get_message(timeout=0.5) is not None:
+                    message = pubsub.get_message(timeout=0.5)
+                    if message is not None and _text(message["channel"]) == self._channel:
                         self._version += 1
                     self._seen(_text(self._redis.hget(self._settings, MARK)))
             except (redis.RedisError, OSError, ValueError):
@@ -334,7 +337,19 @@ class RedisState(SharedState):
             await batcher.close()
 
     def close(self) -> None:
+        """Stops the listener at once: it waits up to half a second for a message, and a mock's
+        start (which opens the state to check it) and each worker's stop waited for that. The
+        wake-up goes on a connection of its own with a short timeout, so that a stalled Redis
+        holds the close no longer than it did."""
         self._closing.set()
+        try:
+            waker = redis.Redis.from_url(self._clean_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            try:
+                waker.publish(self._wake, b"1")
+            finally:
+                waker.close()
+        except (redis.RedisError, OSError, ValueError):
+            pass  # the listener stops after its wait, as it would have
         self._listener.join(2)
         self._redis.close()
 
