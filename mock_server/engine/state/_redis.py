@@ -339,8 +339,8 @@ class RedisState(SharedState):
     def close(self) -> None:
         """Stops the listener at once: it waits up to half a second for a message, and a mock's
         start (which opens the state to check it) and each worker's stop waited for that. The
-        wake-up goes on a connection of its own with a short timeout, so that a stalled Redis
-        holds the close no longer than it did."""
+        wake-up goes on a connection of its own with a 0.5 s timeout: a stalled Redis holds the
+        close at most that much longer than the listener's join, which waits up to 2 s."""
         self._closing.set()
         try:
             waker = redis.Redis.from_url(self._clean_url, socket_timeout=0.5, socket_connect_timeout=0.5)
