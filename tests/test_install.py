@@ -10,13 +10,11 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests import loopback, served
@@ -225,19 +223,12 @@ def test_wheel__rotor_contract_with_pytest_base_url_shares_its_option(
 
 
 def test_wheel__mock_serves_leads(installs: dict[str, Path], tmp_path: Path) -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [_bin(installs["mock"], "rotor-mock"), "serve", "--port", str(port), "--leads", "40"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=tmp_path,
-    )
-    url = f"http://127.0.0.1:{port}"
+    mock = _start(installs["mock"], tmp_path, "--leads", "40")
     try:
-        _wait(url)
-        answer = loopback.get(f"{url}/leads?limit=3", headers={"x-api-key": "demo-key"}, timeout=10)
+        served.wait_until_healthy(mock)
+        answer = loopback.get(f"{mock.url}/leads?limit=3", headers={"x-api-key": "demo-key"}, timeout=10)
     finally:
-        _stop(server)
+        _stop(mock.process)
     assert answer.status_code == 200 and len(answer.json()["data"]) == 3
 
 
@@ -319,35 +310,20 @@ def test_no_compiler__installs_one_name_without_the_accelerator(no_compiler_venv
 def test_no_compiler__two_workers_keep_quotas_exact(no_compiler_venv: Path, tmp_path: Path) -> None:
     keys = tmp_path / "keys.json"
     keys.write_text('{"limited-key-0123456789": {"daily_limit": 150}}')
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            _bin(no_compiler_venv, "rotor-mock"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--keys",
-            keys,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=tmp_path,
-    )
-    url = f"http://127.0.0.1:{port}"
+    mock = _start(no_compiler_venv, tmp_path, "--workers", "2", "--keys", str(keys))
+    limited = {"x-api-key": "limited-key-0123456789"}
     try:
-        _wait(url)
+        served.wait_until_healthy(mock)
         with loopback.client(timeout=10) as http:
 
             def call(_: int) -> int | None:
-                answer = http.get(f"{url}/leads?limit=1", headers={"x-api-key": "limited-key-0123456789"})
+                answer = http.get(f"{mock.url}/leads?limit=1", headers=limited)
                 return int(answer.headers["X-RateLimit-Remaining"]) if answer.status_code == 200 else None
 
             with ThreadPoolExecutor(16) as pool:
                 remaining = [r for r in pool.map(call, range(200)) if r is not None]
     finally:
-        _stop(server)
+        _stop(mock.process)
     assert sorted(remaining) == list(range(150))
 
 
@@ -383,15 +359,18 @@ def test_lowest_versions__a_host_project_uses_the_fixture(lowest_venv: Path, tmp
     assert "3 passed" in run.stdout
 
 
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if loopback.get(f"{url}/__admin/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"the mock at {url} did not start")
+def _start(venv: Path, where: Path, *args: str) -> served.Mock:
+    """``rotor-mock serve`` of ``venv`` on a free port, run in ``where``, its output logged there."""
+    port = free_port()
+    log = where / f"mock-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [_bin(venv, "rotor-mock"), "serve", "--port", str(port), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=where,
+        )
+    return served.Mock(f"http://127.0.0.1:{port}", process, log)
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,57 +11,15 @@ import pytest
 
 from rotor_leads import contract_tests
 from tests import loopback
-from tests.served import DEMO_KEY_ARGS
+from tests.served import DEMO_KEY_ARGS, serve
 
 pytest_plugins = ["pytester"]
-STARTUP_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    log = tmp_path_factory.mktemp("served") / "mock.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "rotor_leads.mock_server",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--leads",
-                "1300",
-                "--seed",
-                "5",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    try:
-        while True:
-            try:
-                if loopback.get(f"{url}/__admin/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the mock did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serve(tmp_path_factory.mktemp("served"), "--workers", "2", "--leads", "1300", "--seed", "5") as mock:
+        yield mock.url
 
 
 def test_served__banner_and_open_api_prefix(server: str) -> None:
