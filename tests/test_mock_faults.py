@@ -598,12 +598,8 @@ def test_admin__beyond_loopback_a_token_is_required_and_printed(tmp_path: Path) 
         wait_until_healthy(mock, headers={"X-Admin-Token": token})
         assert "anyone who can reach this machine" in mock.output()
         assert loopback.get(f"{mock.url}/__admin/health", timeout=5).status_code == 401
-        assert (
-            loopback.get(
-                f"{mock.url}/__admin/quotas", headers={"X-Admin-Token": token}, timeout=5
-            ).status_code
-            == 200
-        )
+        quotas = loopback.get(f"{mock.url}/__admin/quotas", headers={"X-Admin-Token": token}, timeout=5)
+        assert quotas.status_code == 200
         assert loopback.get(f"{mock.url}/leads", headers=KEY, timeout=5).status_code == 200
 
 
