@@ -273,6 +273,31 @@ def test_store__tags_and_stages_beyond_the_codes_still_filter(params: dict[str, 
     assert expected.total > 0 or params["tags"] == "nope"
 
 
+@pytest.mark.parametrize("search", ["lead", "le"])  # the trigram index, and the text read as it is
+@pytest.mark.parametrize("archived", ["true", "false"])
+def test_store__a_search_pages_in_order_across_the_stages_it_keeps(search: str, archived: str) -> None:
+    # The search index is ordered by stage code first: a page of a search merges the ranges
+    # of the stages kept (here the three spellings of "won" a case-insensitive reading
+    # selects, each with its code; or every stage when no stage is asked for).
+    stages = ["won", "Won", "WON", "lost", None]
+    leads = [
+        _lead(i, f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z", stage=stages[i % 5], name=f"Lead {i}")
+        | {"archived": i % 7 == 0}
+        for i in range(120)
+    ]
+    readings = {"stage": "case_insensitive"}
+    store = LeadStore(profile=spec.Profile({"filter.stage": spec.Choice("case_insensitive")}))
+    store.load(leads, source="test")
+    for stage in ("won", "", "lost"):
+        for page in range(1, 6):
+            params = [("search", search), ("archived", archived), ("limit", "11"), ("page", str(page))]
+            query = spec.parse_query([*params, ("stage", stage)] if stage else params)
+            body = orjson.loads(store.page(query))
+            expected = spec.apply(query, leads, readings=readings)
+            assert [lead["id"] for lead in body["data"]] == [lead["id"] for lead in expected.data]
+            assert body["pagination"]["total"] == expected.total
+
+
 def test_store__page_cache_stays_within_its_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("rotor_leads.mock_server.engine.store._cache.CACHE_BYTES", 6_000)
     leads = [_lead(i, f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z", name="x" * 40) for i in range(200)]

@@ -3,23 +3,28 @@ bodies of its page, walked in order from the most selective side.
 
 Without filters a page is a range of positions. A search drives the query from its index
 (which holds only the leads of the listing asked for); the other filters check its hits, on
-the index's rowids alone where they can (see ``_filters``).
+the index's rowids alone where they can (see ``_filters``). The index's rowids are ordered by
+stage first: a search with a stage filter reads that stage's range, and a page of a search
+without one merges the stages' ranges, each in the listing's order.
 """
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 from rotor_leads import spec
 from rotor_leads.mock_server.engine.store._filters import (
-    CODE_BITS,
     FILTER_SQL,
     CodeBook,
     Scope,
     SqlFilter,
     Where,
+    position_sql,
+    stage_range,
 )
 
 
@@ -31,7 +36,7 @@ def _search_index(query: spec.LeadQuery) -> tuple[str, str]:
 def _driven_by(index: str, column: str) -> str:
     # CROSS JOIN keeps the search index as the outer loop: SQLite's planner may otherwise probe
     # the index once per lead (seconds at a million leads instead of milliseconds).
-    return f"{index} s CROSS JOIN leads l ON l.{column} = s.rowid >> {CODE_BITS}"
+    return f"{index} s CROSS JOIN leads l ON l.{column} = {position_sql('s.rowid')}"
 
 
 def _conditions(
@@ -50,44 +55,71 @@ def _conditions(
         for f, value in query.filters()
         if not filters[f.name].drives and (w := filters[f.name].where(value, scope)) is not None
     ]
+    stages: frozenset[int] | None = None
+    for w in wheres:
+        if w.stages is not None:
+            stages = w.stages if stages is None else stages & w.stages
     return drive, Where(
         " AND ".join(w.sql for w in wheres) or "1",
         tuple(p for w in wheres for p in w.params),
         reads_leads=any(w.reads_leads for w in wheres),
         on_counts=all(w.on_counts for w in wheres),
+        stages=stages,
     )
 
 
-def _count_sql(query: spec.LeadQuery, where: Where, drive: Where | None) -> str:
+def _stages(where: Where, codes: CodeBook) -> list[int]:
+    """The stage codes whose ranges of the search index hold the hits: those ``where`` keeps,
+    else every code of the data set (0: leads without a coded stage)."""
+    if where.stages is not None:
+        return sorted(where.stages)
+    return list(range(len(codes.stages) + 1))
+
+
+def _count(conn: sqlite3.Connection, query: spec.LeadQuery, where: Where, drive: Where | None) -> int:
     """The cheapest exact count: a few rows of ``counts`` when there is no search and every
-    condition reads the filters' columns only; the search index alone when the conditions read
-    only its rowids; else a join."""
+    condition reads the filters' columns only; the search index alone (the ranges of the
+    stages kept) when the conditions read only its rowids; else a join."""
     if drive is None:
-        if where.on_counts:
-            return f"SELECT coalesce(sum(n), 0) FROM counts WHERE {where.sql}"
-        return f"SELECT count(*) FROM leads WHERE {where.sql}"
+        table = "counts" if where.on_counts else "leads"
+        sql = f"SELECT {'coalesce(sum(n), 0)' if where.on_counts else 'count(*)'} FROM {table}"
+        return int(conn.execute(f"{sql} WHERE {where.sql}", where.params).fetchone()[0])
     index, column = _search_index(query)
     source = _driven_by(index, column) if where.reads_leads else f"{index} s"
-    return f"SELECT count(*) FROM {source} WHERE {drive.sql} AND {where.sql}"
+    sql = f"SELECT count(*) FROM {source} WHERE {drive.sql} AND {where.sql}"
+    if where.stages is None:
+        return int(conn.execute(sql, (*drive.params, *where.params)).fetchone()[0])
+    sql += " AND s.rowid BETWEEN ? AND ?"
+    return sum(
+        int(conn.execute(sql, (*drive.params, *where.params, *stage_range(code))).fetchone()[0])
+        for code in sorted(where.stages)
+    )
 
 
-def _page_sql(query: spec.LeadQuery, where: Where, drive: Where | None) -> str:
-    """The positions (``pos``) of one page, walked in order from the most selective side."""
-    if drive is None:
-        return f"SELECT pos FROM leads WHERE {where.sql} ORDER BY pos LIMIT ? OFFSET ?"
+def _hits(
+    conn: sqlite3.Connection, query: spec.LeadQuery, where: Where, drive: Where, codes: CodeBook
+) -> list[int]:
+    """The positions of a search's page, in order: its stages' ranges of the search index, each
+    walked in the listing's order, merged (one range: its page read in SQL)."""
     index, column = _search_index(query)
     if where.reads_leads:
-        return (
-            f"SELECT l.pos FROM {_driven_by(index, column)} WHERE {drive.sql} AND {where.sql}"
-            " ORDER BY s.rowid LIMIT ? OFFSET ?"
-        )
-    hits = (
-        f"SELECT s.rowid >> {CODE_BITS} AS n FROM {index} s WHERE {drive.sql} AND {where.sql}"
+        select = f"SELECT l.{column} FROM {_driven_by(index, column)}"
+    else:
+        select = f"SELECT {position_sql('s.rowid')} FROM {index} s"
+    sql = (
+        f"{select} WHERE {drive.sql} AND {where.sql} AND s.rowid BETWEEN ? AND ?"
         " ORDER BY s.rowid LIMIT ? OFFSET ?"
     )
-    if column == "pos":
-        return f"SELECT n AS pos FROM ({hits})"
-    return f"SELECT l.pos FROM ({hits}) CROSS JOIN leads l ON l.active_pos = n"
+    params = (*drive.params, *where.params)
+    stages = _stages(where, codes)
+    if len(stages) == 1:
+        page = (*params, *stage_range(stages[0]), query.limit, query.offset)
+        return [r[0] for r in conn.execute(sql, page)]
+    end = query.offset + query.limit
+    ranges: list[Iterator[int]] = [
+        (r[0] for r in conn.execute(sql, (*params, *stage_range(code), end, 0))) for code in stages
+    ]
+    return list(islice(heapq.merge(*ranges), query.offset, end))
 
 
 def rows(
@@ -114,15 +146,22 @@ def rows(
         ).fetchall()
         return totals.get(bool(query.archived), 0), [r[0] for r in found]
     drive, where = _conditions(query, codes, filters, readings=readings or {}, spell=spell)
-    params = (*(drive.params if drive else ()), *where.params)
     key = tuple(query.get(f.name) for f in spec.FILTERS)
     total = counts.get(key)
     if total is None:
-        total = int(conn.execute(_count_sql(query, where, drive), params).fetchone()[0])
-        counts[key] = total
-    page_sql = _page_sql(query, where, drive)
+        total = counts[key] = _count(conn, query, where, drive)
+    if drive is None:
+        found = conn.execute(
+            f"SELECT b.body FROM (SELECT pos FROM leads WHERE {where.sql} ORDER BY pos LIMIT ? OFFSET ?) p"
+            " JOIN bodies b ON b.pos = p.pos ORDER BY p.pos",
+            (*where.params, limit, offset),
+        ).fetchall()
+        return total, [r[0] for r in found]
+    hits = _hits(conn, query, where, drive, codes)
+    _, column = _search_index(query)
     found = conn.execute(
-        f"SELECT b.body FROM ({page_sql}) p JOIN bodies b ON b.pos = p.pos ORDER BY p.pos",
-        (*params, limit, offset),
+        f"SELECT b.body FROM leads l JOIN bodies b ON b.pos = l.pos"
+        f" WHERE l.{column} IN ({','.join('?' * len(hits))}) ORDER BY l.{column}",
+        hits,
     ).fetchall()
     return total, [r[0] for r in found]

@@ -6,9 +6,10 @@ the leads whose text field is a value (``spec.exact``, ``spec.one_of``) gets its
 kind: an indexed column, ``column = ?``, and the profile's other readings (a value in any case,
 the filter ignored). The four filters of the reference page have rows written here, for speed.
 
-Two filters use the search index's rowids to stay fast at a million leads: a rowid carries the
-lead's position, a stage code and the first tag bits (see ``_schema``), so that a search
-combined with the usual stage and tags filters is counted in the index alone.
+Two filters use the search index's rowids to stay fast at a million leads: a rowid is a stage
+code, then the lead's position, then the first tag bits (``rowid``), so that a search combined
+with the usual stage and tags filters reads only its stage's range of the index and is counted
+in the index alone.
 """
 
 from __future__ import annotations
@@ -21,10 +22,28 @@ from rotor_leads import spec
 from rotor_leads.spec import _parameters
 
 TAG_BITS: Final = 62  # tags with a bit in tag_bits (SQLite integers are signed 64-bit)
-STAGE_MASK: Final = 0xF  # stage codes 1..15 in a search rowid; 0: no stage, or one without a code
+STAGE_CODES: Final = 15  # stage codes 1..15 in a search rowid; 0: no stage, or one without a code
 ROWID_TAGS: Final = 0xFFF  # the first 12 tag bits, in a search rowid
-CODE_BITS: Final = 16  # a search rowid: position << CODE_BITS | (tag_bits & ROWID_TAGS) << 4 | stage
+CODE_BITS: Final = 12  # a search rowid: stage << STAGE_SHIFT | position << CODE_BITS | tag bits
+STAGE_SHIFT: Final = 58  # 4 bits of stage code above 46 of position; the sign bit stays clear
+POSITION: Final = (1 << (STAGE_SHIFT - CODE_BITS)) - 1  # the position's bits, once shifted down
 SHORT_SEARCH: Final = 3  # the trigram index answers substrings of 3+ characters
+
+
+def rowid(stage: int, position: int, tag_bits: int) -> int:
+    """A lead's rowid in a search index. Ordered by stage code first, so that a stage filter
+    reads one range of the index; within a stage, in the listing's order."""
+    return stage << STAGE_SHIFT | position << CODE_BITS | (tag_bits & ROWID_TAGS)
+
+
+def stage_range(stage: int) -> tuple[int, int]:
+    """The first and last rowid a stage code can have."""
+    return stage << STAGE_SHIFT, (stage + 1 << STAGE_SHIFT) - 1
+
+
+def position_sql(rowid: str) -> str:
+    """The SQL of the position a search index's ``rowid`` carries."""
+    return f"(({rowid} >> {CODE_BITS}) & {POSITION})"
 
 
 @dataclass
@@ -39,7 +58,7 @@ class CodeBook:
         if not isinstance(stage, str):
             return 0
         code = self.stages.get(stage)
-        if code is None and len(self.stages) < STAGE_MASK:
+        if code is None and len(self.stages) < STAGE_CODES:
             code = self.stages[stage] = len(self.stages) + 1
         return code or 0
 
@@ -68,6 +87,8 @@ class Where:
     reads_leads: bool = True
     #: Whether the ``counts`` table (the filters' columns and a number) can answer it too.
     on_counts: bool = True
+    #: The stage codes of the search index's rowids it keeps (``None``: any), read as ranges.
+    stages: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +176,7 @@ def _stage(value: str, scope: Scope) -> Where:
         return _one_of("stage", spelled, scope)
     code = scope.codes.stages.get(value)
     if scope.on_rowid and code is not None:
-        return Where(f"(s.rowid & {STAGE_MASK}) = ?", (code,), reads_leads=False)
+        return Where("1", reads_leads=False, stages=frozenset((code,)))
     return Where("stage = ?", (value,))
 
 
@@ -164,11 +185,9 @@ def _one_of(name: str, values: tuple[str, ...], scope: Scope, *, coded: bool = T
     ``coded``, it is ``stage``, whose codes a search rowid carries."""
     if not values:
         return Where("0")
-    codes = [scope.codes.stages.get(v) for v in values] if coded else [None]
-    if scope.on_rowid and all(codes):
-        return Where(
-            f"(s.rowid & {STAGE_MASK}) IN ({','.join('?' * len(codes))})", tuple(codes), reads_leads=False
-        )
+    codes = {scope.codes.stages.get(v) for v in values} if coded else {None}
+    if scope.on_rowid and None not in codes:
+        return Where("1", reads_leads=False, stages=frozenset(c for c in codes if c is not None))
     return Where(f"{name} IN ({','.join('?' * len(values))})", values)
 
 
@@ -179,7 +198,7 @@ def _tags(value: str, scope: Scope) -> Where:
     mask = sum(bits[t] for t in set(tags) if t in bits)
     rare = scope.codes.without_bits(tags)
     if scope.on_rowid and not rare and mask <= ROWID_TAGS:
-        return Where("(s.rowid & ?) != 0", (mask << 4,), reads_leads=False)
+        return Where("(s.rowid & ?) != 0", (mask,), reads_leads=False)
     parts = [Where("tag_bits & ? != 0", (mask,))] if mask else []
     if rare:
         marks = ",".join("?" * len(rare))

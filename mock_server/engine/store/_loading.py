@@ -11,11 +11,10 @@ import orjson
 
 from rotor_leads import spec
 from rotor_leads.mock_server.engine.store._filters import (
-    CODE_BITS,
     FILTER_SQL,
-    ROWID_TAGS,
     CodeBook,
     SqlFilter,
+    rowid,
 )
 from rotor_leads.mock_server.engine.store._schema import (
     SCHEMA_VERSION,
@@ -160,10 +159,10 @@ class _Batches:
             lead_tags = set(spec.lead_tags(lead))
             tags.extend((tag, pos) for tag in lead_tags)
             text = tuple(self.fold(lead.get(f)) for f in spec.SEARCH_FIELDS)
-            code = (book.tag_bits(lead_tags) & ROWID_TAGS) << 4 | book.stage_code(lead.get("stage"))
-            texts.append((pos << CODE_BITS | code, *text))
+            stage, tag_bits = book.stage_code(lead.get("stage")), book.tag_bits(lead_tags)
+            texts.append((rowid(stage, pos, tag_bits), *text))
             if not archived:
-                active_texts.append((active << CODE_BITS | code, *text))
+                active_texts.append((rowid(stage, active, tag_bits), *text))
                 active += 1
         batches: tuple[list[Any], ...] = (rows, bodies, tags, texts, active_texts)
         for statement, params in zip(self.statements, batches, strict=True):

@@ -71,4 +71,4 @@ def counts_insert(filters: Mapping[str, SqlFilter] = FILTER_SQL) -> str:
 SEARCH_INDEXES: Final = ("lead_search", "active_search")
 TABLES: Final = ("meta", "leads", "bodies", "lead_tags", "lead_search", "active_search", "counts")
 #: Changes whenever the tables do: a database file of another layout is built again.
-SCHEMA_VERSION: Final = f"7-{zlib.crc32(schema_sql().encode()):08x}"
+SCHEMA_VERSION: Final = f"8-{zlib.crc32(schema_sql().encode()):08x}"
