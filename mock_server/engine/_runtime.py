@@ -1,4 +1,5 @@
-"""The mock's moving parts in one process: the lead store, the shared state, the request log."""
+"""The mock's moving parts in one process: the lead store, the shared state, the request log;
+and what a request is answered from (:class:`Serving`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
@@ -98,6 +100,22 @@ def reset_state(state: SharedState, config: MockConfig) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """What the steps of a ``/leads`` request read: the settings, the behaviour, the data set
+    and the scenario in force, the shared state (its quota counts) and the random source of
+    ``--latency`` and ``--fail-rate``. Never changed: when another worker changes the data set
+    or the scenario, :meth:`Runtime.sync` makes a new one, so that a request that took it reads
+    one data set throughout (its cached page and its page read from the store)."""
+
+    config: MockConfig
+    behaviour: Behaviour
+    store: LeadStore
+    scenario: int | None
+    state: SharedState
+    rng: random.Random
+
+
 class Runtime:
     """Everything one process of the mock needs to answer requests."""
 
@@ -120,10 +138,17 @@ class Runtime:
         self._data: int | None = None
         self._version: int | None = None
         self._retry_at = 0.0  # after the shared state could not be read: when to try again
-        self.scenario: int | None = None
-        self.store: LeadStore
+        self.serving: Serving  # set by sync(); replaced whole, never changed
         self.data_source = "seeded"
         self.sync(wait=True)
+
+    @property
+    def store(self) -> LeadStore:
+        return self.serving.store
+
+    @property
+    def scenario(self) -> int | None:
+        return self.serving.scenario
 
     @property
     def behind(self) -> bool:
@@ -146,9 +171,10 @@ class Runtime:
         try:
             version = self.state.version
             epoch = _epoch(self.state.get(EPOCH))  # as new as `version` or newer
-            if epoch["data"] != self._data:
-                self._load_data()
-            self.scenario = epoch["scenario"]
+            store = self.serving.store if epoch["data"] == self._data else self._load_data()
+            self.serving = Serving(
+                self.config, self.behaviour, store, epoch["scenario"], self.state, self.rng
+            )
             self._data, self._version = epoch["data"], version
         except StateUnavailable as exc:
             # Serve on with the settings last read (a key without a limit needs nothing more);
@@ -161,15 +187,15 @@ class Runtime:
         finally:
             self._sync_lock.release()
 
-    def _load_data(self) -> None:
+    def _load_data(self) -> LeadStore:
         # The store this replaces is not closed here: another thread may still be answering
         # from it. Its connections close when it is garbage, after its last request.
         fixtures = self.state.get(FIXTURES)
         if fixtures is None:
-            store, source = build_store(self.config, behaviour=self.behaviour), "seeded"
+            store, self.data_source = build_store(self.config, behaviour=self.behaviour), "seeded"
         else:
-            store, source = fixtures_store(fixtures, self.behaviour), "fixtures"
-        self.store, self.data_source = store, source
+            store, self.data_source = fixtures_store(fixtures, self.behaviour), "fixtures"
+        return store
 
     def load_leads(self, records: Any) -> int:
         """Replace the data set with a user's leads, validated and stored first (a set that

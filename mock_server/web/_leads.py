@@ -23,8 +23,9 @@ from rotor_leads import spec
 from rotor_leads.mock_server.engine._behaviour import Behaviour, Refused
 from rotor_leads.mock_server.engine._config import MAX_DELAY_MS
 from rotor_leads.mock_server.engine._keys import ApiKey, mask
-from rotor_leads.mock_server.engine._runtime import Runtime
+from rotor_leads.mock_server.engine._runtime import Runtime, Serving
 from rotor_leads.mock_server.engine.state import Quota, StateUnavailable
+from rotor_leads.mock_server.engine.store import LeadStore
 from rotor_leads.mock_server.web._errors import (
     JSON,
     METHOD_NOT_ALLOWED,
@@ -116,59 +117,60 @@ def parse_prefer(header: str) -> tuple[int | None, int]:
     return code, delay
 
 
-def _authenticate(rt: Runtime, raw_key: str | None) -> ApiKey:
+def _authenticate(serving: Serving, raw_key: str | None) -> ApiKey:
     if not raw_key:
         raise ApiError(spec.ERRORS["AUTHENTICATION_REQUIRED"])
-    key = rt.config.keys.get(raw_key)
+    key = serving.config.keys.get(raw_key)
     if key is None:
-        status, body = rt.behaviour.refuse_unknown_key(raw_key)
+        status, body = serving.behaviour.refuse_unknown_key(raw_key)
         raise ApiError.answer(status, body)
     if spec.REQUIRED_SCOPE not in key.scopes:
         raise ApiError(spec.ERRORS["INSUFFICIENT_SCOPE"])
     return key
 
 
-def prepare(rt: Runtime, request: LeadsRequest) -> tuple[int | None, float]:
+def prepare(serving: Serving, request: LeadsRequest) -> tuple[int | None, float]:
     """The first step: the method, then ``Prefer``. Returns the scenario the client asked for
     and how many seconds to wait before answering. Raises :class:`ApiError`."""
     if request.method != "GET":
         raise ApiError(METHOD_NOT_ALLOWED, headers=ALLOWED, method=request.method[:20])
     code, delay = parse_prefer(request.prefer) if request.prefer else (None, 0)
-    latency = rt.config.latency
+    latency = serving.config.latency
     if latency is not None:
-        delay += rt.rng.randint(*latency)
+        delay += serving.rng.randint(*latency)
     return code, delay / 1000
 
 
-def authorize(rt: Runtime, request: LeadsRequest, code: int | None) -> ApiKey:
+def authorize(serving: Serving, request: LeadsRequest, code: int | None) -> ApiKey:
     """The second step, after the wait: the scenario, then the key. Raises :class:`ApiError`."""
-    scenario = code or rt.scenario
+    config = serving.config
+    scenario = code or serving.scenario
     if scenario is not None and scenario != 200:
         if scenario != 429:
             raise ApiError(SCENARIO_ERRORS[scenario])
         # A 429 asked for looks as a spent quota does: the key's limit, nothing left, Retry-After.
-        known = rt.config.keys.get(request.key or "")
+        known = config.keys.get(request.key or "")
         limit = known.daily_limit if known is not None and known.daily_limit else spec.DAILY_REQUEST_LIMIT
         now = datetime.now(UTC)
         spent = Quota(False, limit, 0, now.toordinal())
         raise ApiError(
-            SCENARIO_ERRORS[429], headers=spent.headers(now, retry_after=rt.config.retry_after), limit=limit
+            SCENARIO_ERRORS[429], headers=spent.headers(now, retry_after=config.retry_after), limit=limit
         )
-    if rt.config.fail_rate and rt.rng.random() < rt.config.fail_rate:
+    if config.fail_rate and serving.rng.random() < config.fail_rate:
         raise ApiError(spec.ERRORS["INTERNAL_ERROR"])
-    if rt.profile.error_order == "parameters_first":  # a profiled server that reads them first
+    if serving.behaviour.profile.error_order == "parameters_first":  # a profiled server that reads them first
         try:
-            read_query(rt.behaviour, request)
+            read_query(serving.behaviour, request)
         except ApiError as refused:
             # Refused before it is counted: the quota as it stands, for a known key.
-            known = rt.config.keys.get(request.key or "")
+            known = config.keys.get(request.key or "")
             if known is not None and known.daily_limit is not None and not known.exhausted:
                 now = datetime.now(UTC)
-                used = rt.state.used_today([known], now).get(known.key, 0)
+                used = serving.state.used_today([known], now).get(known.key, 0)
                 standing = Quota(True, known.daily_limit, max(0, known.daily_limit - used), now.toordinal())
                 refused.headers = {**standing.headers(now), **refused.headers}
             raise
-    return _authenticate(rt, request.key)
+    return _authenticate(serving, request.key)
 
 
 def read_query(
@@ -184,14 +186,14 @@ def read_query(
 
 
 def admit(
-    rt: Runtime, request: LeadsRequest, quota: Quota, now: datetime
+    serving: Serving, request: LeadsRequest, quota: Quota, now: datetime
 ) -> tuple[dict[str, str], spec.LeadQuery]:
     """The last step, once the request is counted: the quota's verdict, then the parameters.
     Returns the headers and the query to answer. Raises :class:`ApiError`."""
-    headers = quota.headers(now, retry_after=rt.config.retry_after)
+    headers = quota.headers(now, retry_after=serving.config.retry_after)
     if not quota.allowed:
         raise ApiError(spec.ERRORS["RATE_LIMIT_EXCEEDED"], headers=headers, limit=quota.limit)
-    return headers, read_query(rt.behaviour, request, headers)
+    return headers, read_query(serving.behaviour, request, headers)
 
 
 def _rate_header(name: str) -> bool:
@@ -308,8 +310,9 @@ class Spend:
 
 @dataclass(slots=True)
 class Read:
-    """Read the page of ``query`` from the store (it is not cached); send back its bytes."""
+    """Read the page of ``query`` from ``store`` (it is not cached); send back its bytes."""
 
+    store: LeadStore
     query: spec.LeadQuery
 
 
@@ -343,15 +346,17 @@ class LeadsPipeline:
         try:
             if rt.behind:
                 yield _CATCH_UP
-            code, delay = prepare(rt, request)
+            serving = rt.serving
+            code, delay = prepare(serving, request)
             if delay:
                 yield Wait(delay)
-            key = authorize(rt, request, code)
+                serving = rt.serving  # as it stands after the wait, for the rest of the request
+            key = authorize(serving, request, code)
             now = datetime.now(UTC)
-            headers, query = admit(rt, request, (yield Spend(key, now)), now)
-            body = rt.store.cached(query)
+            headers, query = admit(serving, request, (yield Spend(key, now)), now)
+            body = serving.store.cached(query)
             if body is None:
-                body = yield Read(query)
+                body = yield Read(serving.store, query)
             status = 200
         except ApiError as error:
             status, headers, body = error.status, error.headers, error.render()
@@ -392,7 +397,7 @@ class LeadsEndpoint:
                 if type(step) is Spend:
                     done: Any = rt.state.spend(step.key, step.now)
                 elif type(step) is Read:
-                    done = rt.store.page(step.query)
+                    done = step.store.page(step.query)
                 elif type(step) is Wait:
                     deferred = environ.get(DELAYS_ENV)
                     if isinstance(deferred, list):

@@ -90,7 +90,7 @@ class RsgiApp:
                 if type(step) is Spend:
                     done: Any = await rt.state.spend_async(step.key, step.now)
                 elif type(step) is Read:
-                    done = await loop.run_in_executor(self.pool, rt.store.page, step.query)
+                    done = await loop.run_in_executor(self.pool, step.store.page, step.query)
                 elif type(step) is Wait:
                     await asyncio.sleep(step.seconds)
                     done = None
