@@ -81,8 +81,7 @@ def _count(conn: sqlite3.Connection, query: spec.LeadQuery, where: Where, drive:
     condition reads the filters' columns only; the search index alone (the ranges of the
     stages kept) when the conditions read only its rowids; else a join."""
     if drive is None:
-        table = "counts" if where.on_counts else "leads"
-        sql = f"SELECT {'coalesce(sum(n), 0)' if where.on_counts else 'count(*)'} FROM {table}"
+        sql = "SELECT coalesce(sum(n), 0) FROM counts" if where.on_counts else "SELECT count(*) FROM leads"
         return int(conn.execute(f"{sql} WHERE {where.sql}", where.params).fetchone()[0])
     index, column = _search_index(query)
     source = _driven_by(index, column) if where.reads_leads else f"{index} s"
