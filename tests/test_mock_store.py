@@ -281,8 +281,13 @@ def test_store__a_search_pages_in_order_across_the_stages_it_keeps(search: str, 
     # selects, each with its code; or every stage when no stage is asked for).
     stages = ["won", "Won", "WON", "lost", None]
     leads = [
-        _lead(i, f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z", stage=stages[i % 5], name=f"Lead {i}")
-        | {"archived": i % 7 == 0}
+        _lead(
+            i,
+            f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z",
+            stage=stages[i % 5],
+            name=f"Lead {i}",
+            archived=i % 7 == 0,
+        )
         for i in range(120)
     ]
     readings = {"stage": "case_insensitive"}
