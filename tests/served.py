@@ -51,23 +51,35 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "rotor_leads.mock_server", "serve", *args]
 
 
-@contextmanager
-def serve(
-    tmp: Path, *args: str, env: dict[str, str] | None = None, healthy: bool = True, cwd: Path | None = None
-) -> Iterator[Mock]:
-    """Start the mock with ``args`` (a free port is added), wait until it answers, stop it after."""
+def start(
+    tmp: Path,
+    serve_command: list[str],
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Mock:
+    """Start ``serve_command`` (a ``rotor-mock serve``) with ``args`` on a free port, in a session
+    of its own, its output logged in ``tmp``."""
     port = free_port()
     log = tmp / f"mock-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command("--port", str(port), *args),
+            [*serve_command, "--port", str(port), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
             start_new_session=True,
             cwd=cwd,
         )
-    mock = Mock(f"http://127.0.0.1:{port}", process, log)
+    return Mock(f"http://127.0.0.1:{port}", process, log)
+
+
+@contextmanager
+def serve(
+    tmp: Path, *args: str, env: dict[str, str] | None = None, healthy: bool = True, cwd: Path | None = None
+) -> Iterator[Mock]:
+    """Start the mock with ``args`` (a free port is added), wait until it answers, stop it after."""
+    mock = start(tmp, command(), *args, env=env, cwd=cwd)
     try:
         if healthy:
             wait_until_healthy(mock)

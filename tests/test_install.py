@@ -19,7 +19,7 @@ import pytest
 
 from tests import loopback, served
 from tests.fake_api import MUTANTS, leads
-from tests.servers import free_port, serve
+from tests.servers import serve
 from tests.test_exported_members import HEAVY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -361,16 +361,7 @@ def test_lowest_versions__a_host_project_uses_the_fixture(lowest_venv: Path, tmp
 
 def _start(venv: Path, where: Path, *args: str) -> served.Mock:
     """``rotor-mock serve`` of ``venv`` on a free port, run in ``where``, its output logged there."""
-    port = free_port()
-    log = where / f"mock-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [_bin(venv, "rotor-mock"), "serve", "--port", str(port), *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=where,
-        )
-    return served.Mock(f"http://127.0.0.1:{port}", process, log)
+    return served.start(where, [str(_bin(venv, "rotor-mock")), "serve"], *args, cwd=where)
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
