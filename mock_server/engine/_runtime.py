@@ -171,10 +171,14 @@ class Runtime:
         try:
             version = self.state.version
             epoch = _epoch(self.state.get(EPOCH))  # as new as `version` or newer
-            store = self.serving.store if epoch["data"] == self._data else self._load_data()
+            if epoch["data"] == self._data:
+                store, source = self.serving.store, self.data_source
+            else:
+                store, source = self._load_data()
             self.serving = Serving(
                 self.config, self.behaviour, store, epoch["scenario"], self.state, self.rng
             )
+            self.data_source = source
             self._data, self._version = epoch["data"], version
         except StateUnavailable as exc:
             # Serve on with the settings last read (a key without a limit needs nothing more);
@@ -187,15 +191,14 @@ class Runtime:
         finally:
             self._sync_lock.release()
 
-    def _load_data(self) -> LeadStore:
-        # The store this replaces is not closed here: another thread may still be answering
-        # from it. Its connections close when it is garbage, after its last request.
+    def _load_data(self) -> tuple[LeadStore, str]:
+        """The data set the shared state names, and where it comes from ("seeded", "fixtures").
+        The store it replaces is not closed here: another thread may still be answering from
+        it. Its connections close when it is garbage, after its last request."""
         fixtures = self.state.get(FIXTURES)
         if fixtures is None:
-            store, self.data_source = build_store(self.config, behaviour=self.behaviour), "seeded"
-        else:
-            store, self.data_source = fixtures_store(fixtures, self.behaviour), "fixtures"
-        return store
+            return build_store(self.config, behaviour=self.behaviour), "seeded"
+        return fixtures_store(fixtures, self.behaviour), "fixtures"
 
     def load_leads(self, records: Any) -> int:
         """Replace the data set with a user's leads, validated and stored first (a set that
